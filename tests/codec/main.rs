@@ -1,0 +1,9 @@
+//! The codec's integration tests: property tests of the decoder and encoder,
+//! and differential tests against the `subunit` crate and python-subunit.
+
+mod crate_diff;
+mod fixtures;
+mod properties;
+mod python;
+mod support;
+mod throughput;
