@@ -1,0 +1,33 @@
+//! From a parsed command line to the command that carries it out.
+
+use std::io::{Read, Write};
+
+use super::{Context, failing, init, last, load, slowest, stats};
+use crate::cli::{Cli, Command};
+
+/// Runs the command and returns its exit status; errors are for the caller
+/// to report (with [`crate::exit_codes::ERROR`]).
+pub fn dispatch(
+    cli: &Cli,
+    command_line: &str,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let mut ctx = Context {
+        project: &cli.here,
+        quiet: cli.quiet,
+        command_line,
+        stdin,
+        stdout,
+        stderr,
+    };
+    match &cli.command {
+        Command::Init => init::run(&mut ctx),
+        Command::Load(args) => load::run(&mut ctx, args),
+        Command::Last(args) => last::run(&mut ctx, args),
+        Command::Failing(args) => failing::run(&mut ctx, args),
+        Command::Stats => stats::run(&mut ctx),
+        Command::Slowest(args) => slowest::run(&mut ctx, args),
+    }
+}

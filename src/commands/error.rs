@@ -1,0 +1,26 @@
+//! Errors of the commands themselves (the input, not the repository).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no tests in repository")]
+    NoRuns,
+    #[error("failed to open {path}: {source}")]
+    OpenInput {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to read {input}: {source}")]
+    ReadInput {
+        input: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{input} is a subunit v1 stream; testr reads v2: convert it with `subunit-1to2 < FILE`, \
+         from python-subunit (nothing was stored)"
+    )]
+    SubunitV1 { input: String },
+    #[error("{input} holds no subunit v2 test results (nothing was stored)")]
+    EmptyStream { input: String },
+}

@@ -1,0 +1,30 @@
+//! The test repository: the only module that touches SQLite. It stores runs,
+//! results keyed by (test id, profile), the failing state and timing history.
+
+mod error;
+mod open;
+mod read;
+mod schema;
+mod timing;
+mod write;
+
+pub use error::Error;
+pub use open::{DATABASE_FILE, DIR_NAME, FORMAT_FILE, Repository};
+pub use read::{RunSummary, StoredResult};
+pub use timing::{MAX_SAMPLES, estimate};
+pub use write::{RunMeta, RunWriter};
+
+/// How a sorted tag set is stored: a JSON array, since a tag may hold any
+/// character but NUL.
+fn tags_key(tags: &[String]) -> String {
+    serde_json::to_string(tags).expect("a list of strings serializes")
+}
+
+/// Reads a stored tag set; a malformed one (never written by testr) reads
+/// as empty rather than failing the query.
+fn parse_tags(key: &str) -> Vec<String> {
+    serde_json::from_str(key).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! Creating and opening the repository directory and its database.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::Error;
+use super::schema;
+
+/// The repository directory in a project (the name the Python testr used,
+/// which most projects already ignore in git).
+pub const DIR_NAME: &str = ".testrepository";
+/// The format marker: the Python testr reads it and refuses anything but `1`.
+pub const FORMAT_FILE: &str = "format";
+/// The SQLite database inside the repository directory.
+pub const DATABASE_FILE: &str = "testr.sqlite";
+
+const FORMAT_MARKER: &str = "testr-sqlite\n";
+const PYTHON_FORMAT_MARKER: &str = "1\n";
+/// How long a writer waits for another one (8 concurrent loads must all land).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An open repository.
+#[derive(Debug)]
+pub struct Repository {
+    pub(crate) conn: Connection,
+    pub(crate) db_path: PathBuf,
+}
+
+impl Repository {
+    /// Creates `PROJECT/.testrepository`; an existing one is an error.
+    pub fn init(project: &Path) -> Result<Repository, Error> {
+        let dir = project.join(DIR_NAME);
+        if dir.exists() {
+            return Err(Error::AlreadyExists(dir));
+        }
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Io { path, source }
+        };
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let db_path = dir.join(DATABASE_FILE);
+        let conn = Connection::open(&db_path).map_err(|e| Error::from_sqlite(&db_path, e))?;
+        let mut repo = Repository { conn, db_path };
+        repo.prepare()?;
+        // The marker comes last: a directory without it was never finished.
+        let marker = dir.join(FORMAT_FILE);
+        let tmp = dir.join(format!("{FORMAT_FILE}.tmp"));
+        let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(FORMAT_MARKER.as_bytes()).map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        fs::rename(&tmp, &marker).map_err(io(&marker))?;
+        Ok(repo)
+    }
+
+    /// Opens `PROJECT/.testrepository`.
+    pub fn open(project: &Path) -> Result<Repository, Error> {
+        let dir = project.join(DIR_NAME);
+        let marker = dir.join(FORMAT_FILE);
+        let found = match fs::read_to_string(&marker) {
+            Ok(found) => found,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotFound(project.to_owned()));
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    path: marker,
+                    source,
+                });
+            }
+        };
+        if found == PYTHON_FORMAT_MARKER {
+            return Err(Error::PythonFormat(dir));
+        }
+        if found != FORMAT_MARKER {
+            return Err(Error::UnknownFormat {
+                path: marker,
+                found: found.chars().take(40).collect(),
+            });
+        }
+        let db_path = dir.join(DATABASE_FILE);
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&db_path, flags)
+            .map_err(|e| Error::from_sqlite(&db_path, e))?;
+        let mut repo = Repository { conn, db_path };
+        repo.prepare()?;
+        Ok(repo)
+    }
+
+    /// Opens the repository, creating it first when `create` is set and
+    /// there is none (`--force-init`).
+    pub fn open_or_init(project: &Path, create: bool) -> Result<Repository, Error> {
+        match Repository::open(project) {
+            Err(Error::NotFound(_)) if create && !project.join(DIR_NAME).exists() => {
+                Repository::init(project)
+            }
+            other => other,
+        }
+    }
+
+    /// A repository in memory, for tests.
+    pub fn in_memory() -> Result<Repository, Error> {
+        let db_path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| Error::from_sqlite(&db_path, e))?;
+        let mut repo = Repository { conn, db_path };
+        repo.prepare()?;
+        Ok(repo)
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    /// Sets the connection up and brings the schema up to date.
+    fn prepare(&mut self) -> Result<(), Error> {
+        let path = self.db_path.clone();
+        let sqlite = |e| Error::from_sqlite(&path, e);
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        // WAL lets readers see whole runs while a writer is busy; NORMAL
+        // sync in WAL mode still never loses a committed-and-checkpointed run
+        // on a process crash.
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(sqlite)?;
+        let found = schema::version(&self.conn).map_err(sqlite)?;
+        if found > schema::LATEST {
+            return Err(Error::NewerSchema {
+                path: self.db_path.clone(),
+                found,
+                supported: schema::LATEST,
+            });
+        }
+        if found < schema::LATEST {
+            schema::migrate(&mut self.conn).map_err(sqlite)?;
+        }
+        Ok(())
+    }
+}

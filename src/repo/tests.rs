@@ -1,0 +1,173 @@
+//! Repository round trips on an in-memory database.
+
+use super::*;
+use crate::model::{Attachment, Profile, RunCounts, RunId, Status, TestId, TestResult};
+
+fn result(id: &str, status: Status, start: i64, stop: i64) -> TestResult {
+    TestResult {
+        id: TestId(id.into()),
+        status,
+        started_at: Some(start),
+        stopped_at: Some(stop),
+        tags: vec!["tag with space".into(), "worker-0".into()],
+        route_code: None,
+        attachments: vec![],
+    }
+}
+
+fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]) -> RunId {
+    let mut writer = repo
+        .begin_run(&RunMeta {
+            partial,
+            command: Some("testr load".into()),
+        })
+        .unwrap();
+    let mut counts = RunCounts::default();
+    for (result, profile) in results {
+        counts.add(result.status, false);
+        writer.add_result(result, profile).unwrap();
+    }
+    writer.commit(counts, Some((0, 10))).unwrap()
+}
+
+fn failing(repo: &Repository) -> Vec<(String, String)> {
+    repo.failing_ids()
+        .unwrap()
+        .into_iter()
+        .map(|(id, profile)| (id.0, profile.to_string()))
+        .collect()
+}
+
+#[test]
+fn results_come_back_whole_in_order() {
+    let mut repo = Repository::in_memory().unwrap();
+    let mut failed = result("b", Status::Fail, 3, 9);
+    failed.attachments.push(Attachment {
+        name: "traceback".into(),
+        mime_type: Some("text/x-traceback".into()),
+        content: b"boom".to_vec(),
+    });
+    failed.route_code = Some("0/1".into());
+    let run = store(
+        &mut repo,
+        false,
+        &[
+            (result("a", Status::Success, 1, 2), Profile::default()),
+            (failed.clone(), Profile::default()),
+        ],
+    );
+    let mut seen = Vec::new();
+    repo.for_each_result(run, false, |stored| {
+        seen.push(stored.result);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(seen, [result("a", Status::Success, 1, 2), failed.clone()]);
+    let mut failures = Vec::new();
+    repo.for_each_result(run, true, |stored| {
+        failures.push(stored.result);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(failures, [failed]);
+    let summary = repo.latest_run().unwrap().unwrap();
+    assert_eq!(summary.id, RunId(0));
+    assert_eq!(summary.counts.failures, 1);
+    assert_eq!(summary.duration_nanos(), Some(10));
+}
+
+#[test]
+fn a_full_run_resets_only_the_profiles_it_ran() {
+    let mut repo = Repository::in_memory().unwrap();
+    let py311 = Profile::new(["py311".to_owned()]);
+    let py312 = Profile::new(["py312".to_owned()]);
+    store(
+        &mut repo,
+        false,
+        &[
+            (result("x", Status::Fail, 0, 1), py311.clone()),
+            (result("y", Status::Fail, 0, 1), py312.clone()),
+        ],
+    );
+    // A full py312 run where x passes: py311's failure of x stays.
+    store(
+        &mut repo,
+        false,
+        &[(result("x", Status::Success, 0, 1), py312.clone())],
+    );
+    assert_eq!(failing(&repo), [("x".into(), "py311".into())]);
+}
+
+#[test]
+fn a_partial_run_only_touches_what_it_ran() {
+    let mut repo = Repository::in_memory().unwrap();
+    let none = Profile::default();
+    store(
+        &mut repo,
+        false,
+        &[
+            (result("a", Status::Fail, 0, 1), none.clone()),
+            (result("b", Status::Fail, 0, 1), none.clone()),
+        ],
+    );
+    store(
+        &mut repo,
+        true,
+        &[(result("a", Status::Success, 0, 1), none.clone())],
+    );
+    assert_eq!(failing(&repo), [("b".into(), String::new())]);
+    // The last result of a test in a run wins.
+    store(
+        &mut repo,
+        true,
+        &[
+            (result("c", Status::Success, 0, 1), none.clone()),
+            (result("c", Status::Fail, 0, 1), none.clone()),
+        ],
+    );
+    assert_eq!(
+        failing(&repo),
+        [("b".into(), String::new()), ("c".into(), String::new())]
+    );
+}
+
+#[test]
+fn timing_history_keeps_recent_durations_but_not_skips() {
+    let mut repo = Repository::in_memory().unwrap();
+    let none = Profile::default();
+    for took in [100, 120, 5] {
+        store(
+            &mut repo,
+            false,
+            &[(result("t", Status::Success, 0, took), none.clone())],
+        );
+    }
+    store(
+        &mut repo,
+        false,
+        &[(result("t", Status::Skip, 0, 9_999), none.clone())],
+    );
+    let samples = repo.timing_samples(&TestId("t".into()), &none).unwrap();
+    assert_eq!(samples, [100, 120, 5]);
+    assert_eq!(estimate(&samples), Some(100));
+    // Only the newest MAX_SAMPLES stay, even when one run holds a test twice.
+    let results: Vec<_> = (1..=12)
+        .map(|took| (result("t", Status::Success, 0, took), none.clone()))
+        .collect();
+    store(&mut repo, true, &results);
+    let samples = repo.timing_samples(&TestId("t".into()), &none).unwrap();
+    assert_eq!(samples, (5..=12).collect::<Vec<_>>());
+}
+
+#[test]
+fn dropping_a_writer_stores_nothing() {
+    let mut repo = Repository::in_memory().unwrap();
+    {
+        let mut writer = repo.begin_run(&RunMeta::default()).unwrap();
+        writer
+            .add_result(&result("a", Status::Fail, 0, 1), &Profile::default())
+            .unwrap();
+    }
+    assert_eq!(repo.run_count().unwrap(), 0);
+    assert!(failing(&repo).is_empty());
+}

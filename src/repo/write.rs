@@ -1,0 +1,294 @@
+//! Storing a run: results stream in, and the whole run commits in one
+//! IMMEDIATE transaction, so a reader sees it whole or not at all.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{Error, Repository, tags_key};
+use crate::model::{Attachment, Profile, RunCounts, RunId, TestResult};
+
+/// How many test ids a writer remembers before it asks the database again.
+const MAX_CACHED_TESTS: usize = 200_000;
+
+/// The set-wise updates a run makes when it commits. Status codes are
+/// subunit's: 1 exists, 2 inprogress, 3 success, 4 uxsuccess, 5 skip,
+/// 6 fail, 7 xfail.
+mod sql {
+    /// The last result of each (test, profile) of run ?1, `exists` aside.
+    macro_rules! last_results {
+        () => {
+            "SELECT r.test_id, r.profile_id, r.seq, r.status FROM result r
+             JOIN (SELECT test_id, profile_id, max(seq) AS seq FROM result
+                   WHERE run_id = ?1 AND status <> 1 GROUP BY test_id, profile_id) l
+               ON l.seq = r.seq
+             WHERE r.run_id = ?1"
+        };
+    }
+
+    pub const RESET_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
+         (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
+
+    pub const CLEAR_FAILING_THAT_PASSED: &str = concat!(
+        "DELETE FROM failing WHERE (test_id, profile_id) IN
+         (SELECT test_id, profile_id FROM (",
+        last_results!(),
+        ") WHERE status IN (3, 4, 5, 7))"
+    );
+
+    pub const MARK_FAILING: &str = concat!(
+        "INSERT OR REPLACE INTO failing (test_id, profile_id, run_id, seq)
+         SELECT test_id, profile_id, ?1, seq FROM (",
+        last_results!(),
+        ") WHERE status IN (2, 6)"
+    );
+
+    /// Appends each timed result's duration to its history, keeping the
+    /// newest `timing::MAX_SAMPLES`. A skip is decided before the test's
+    /// body runs, so its time says nothing and is not recorded.
+    pub const RECORD_TIMING: &str = "INSERT INTO timing (test_id, profile_id, samples)
+         SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
+         WHERE run_id = ?1 AND status IN (3, 4, 6, 7)
+           AND started_at IS NOT NULL AND stopped_at >= started_at
+         ORDER BY seq
+         ON CONFLICT (test_id, profile_id) DO UPDATE
+         SET samples = substr(samples || excluded.samples, -128)";
+}
+
+/// What is known of a run before its results arrive.
+#[derive(Debug, Clone, Default)]
+pub struct RunMeta {
+    /// A partial run leaves the failing state of tests it did not run alone.
+    pub partial: bool,
+    /// The command line that produced the run, shown by `last --json`.
+    pub command: Option<String>,
+}
+
+/// A run being written. Dropping it without [`RunWriter::commit`] stores
+/// nothing.
+pub struct RunWriter<'conn> {
+    tx: Transaction<'conn>,
+    db_path: PathBuf,
+    run: RunId,
+    partial: bool,
+    next_seq: i64,
+    next_output: i64,
+    tests: HashMap<String, i64>,
+    tag_sets: HashMap<Vec<String>, i64>,
+    profiles: HashMap<Profile, i64>,
+}
+
+impl Repository {
+    /// Starts a run; it takes the write lock until it commits or is dropped.
+    pub fn begin_run(&mut self, meta: &RunMeta) -> Result<RunWriter<'_>, Error> {
+        let db_path = self.db_path.clone();
+        let sqlite = |e| Error::from_sqlite(&db_path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let id: i64 = tx
+            .query_row("SELECT coalesce(max(id) + 1, 0) FROM run", [], |row| {
+                row.get(0)
+            })
+            .map_err(sqlite)?;
+        let recorded_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        tx.execute(
+            "INSERT INTO run (id, recorded_at, partial, command, tests_run, failures, skips)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0)",
+            params![id, recorded_at, meta.partial, meta.command],
+        )
+        .map_err(sqlite)?;
+        Ok(RunWriter {
+            tx,
+            db_path,
+            run: RunId(id),
+            partial: meta.partial,
+            next_seq: 0,
+            next_output: 0,
+            tests: HashMap::new(),
+            tag_sets: HashMap::new(),
+            profiles: HashMap::new(),
+        })
+    }
+}
+
+impl RunWriter<'_> {
+    /// The id the run will have once committed.
+    pub fn run_id(&self) -> RunId {
+        self.run
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> Error {
+        Error::from_sqlite(&self.db_path, source)
+    }
+
+    /// Stores one result under `profile`. The failing state and timing
+    /// history follow when the run commits.
+    pub fn add_result(&mut self, result: &TestResult, profile: &Profile) -> Result<(), Error> {
+        self.add_result_inner(result, profile)
+            .map_err(|e| self.sqlite(e))
+    }
+
+    fn add_result_inner(&mut self, result: &TestResult, profile: &Profile) -> rusqlite::Result<()> {
+        let test_id = self.test_id(result.id.as_str())?;
+        let profile_id = self.profile_id(profile)?;
+        let tag_set_id = self.tag_set_id(&result.tags)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO result (run_id, seq, test_id, profile_id, status, started_at,
+                                     stopped_at, tag_set_id, route_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                self.run.0,
+                seq,
+                test_id,
+                profile_id,
+                result.status.wire_code(),
+                result.started_at,
+                result.stopped_at,
+                tag_set_id,
+                result.route_code,
+            ])?;
+        for (position, attachment) in result.attachments.iter().enumerate() {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO attachment (run_id, seq, position, name, mime_type, content)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    self.run.0,
+                    seq,
+                    position as i64,
+                    attachment.name,
+                    attachment.mime_type,
+                    attachment.content,
+                ])?;
+        }
+        Ok(())
+    }
+
+    /// Stores output that belongs to no test, in stream order.
+    pub fn add_output(&mut self, output: &Attachment) -> Result<(), Error> {
+        let position = self.next_output;
+        self.next_output += 1;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO run_output (run_id, position, before_seq, name, mime_type, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    self.run.0,
+                    position,
+                    self.next_seq,
+                    output.name,
+                    output.mime_type,
+                    output.content,
+                ])
+            })
+            .map(drop)
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// How many results have been added.
+    pub fn result_count(&self) -> i64 {
+        self.next_seq
+    }
+
+    /// Commits the run with its summary counts and the stream's time span,
+    /// updating the failing state and timing history of what it ran.
+    pub fn commit(self, counts: RunCounts, span: Option<(i64, i64)>) -> Result<RunId, Error> {
+        let (first, last) = span.unzip();
+        let db_path = self.db_path.clone();
+        let run = self.run;
+        let finish = || -> rusqlite::Result<()> {
+            self.update_failing()?;
+            self.tx.execute(sql::RECORD_TIMING, [run.0])?;
+            self.tx.execute(
+                "UPDATE run SET tests_run = ?2, failures = ?3, skips = ?4,
+                                first_timestamp = ?5, last_timestamp = ?6
+                 WHERE id = ?1",
+                params![
+                    run.0,
+                    counts.tests_run,
+                    counts.failures,
+                    counts.skips,
+                    first,
+                    last
+                ],
+            )?;
+            Ok(())
+        };
+        let outcome = finish().and_then(|()| self.tx.commit());
+        outcome.map_err(|e| Error::from_sqlite(&db_path, e))?;
+        Ok(run)
+    }
+
+    /// Applies the run to the failing set, set-wise: a full run first clears
+    /// the profiles it ran (and only those); then the last result of each
+    /// (test, profile) marks it failing or clears it.
+    fn update_failing(&self) -> rusqlite::Result<()> {
+        if !self.partial {
+            self.tx
+                .execute(sql::RESET_FAILING_OF_RUN_PROFILES, [self.run.0])?;
+        }
+        self.tx
+            .execute(sql::CLEAR_FAILING_THAT_PASSED, [self.run.0])?;
+        self.tx.execute(sql::MARK_FAILING, [self.run.0])?;
+        Ok(())
+    }
+
+    fn test_id(&mut self, name: &str) -> rusqlite::Result<i64> {
+        if let Some(&id) = self.tests.get(name) {
+            return Ok(id);
+        }
+        if self.tests.len() >= MAX_CACHED_TESTS {
+            // Memory must not grow with the stream: start the cache afresh.
+            self.tests.clear();
+        }
+        let id = intern(&self.tx, "test", "name", name)?;
+        self.tests.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    fn tag_set_id(&mut self, tags: &[String]) -> rusqlite::Result<i64> {
+        if let Some(&id) = self.tag_sets.get(tags) {
+            return Ok(id);
+        }
+        let id = intern(&self.tx, "tag_set", "tags", &tags_key(tags))?;
+        self.tag_sets.insert(tags.to_vec(), id);
+        Ok(id)
+    }
+
+    fn profile_id(&mut self, profile: &Profile) -> rusqlite::Result<i64> {
+        if let Some(&id) = self.profiles.get(profile) {
+            return Ok(id);
+        }
+        let id = intern(&self.tx, "profile", "tags", &tags_key(profile.tags()))?;
+        self.profiles.insert(profile.clone(), id);
+        Ok(id)
+    }
+}
+
+/// The id of `value` in an interning table, adding it when new.
+fn intern(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
+    let select = format!("SELECT id FROM {table} WHERE {column} = ?1");
+    if let Some(id) = tx
+        .prepare_cached(&select)?
+        .query_row([value], |row| row.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    let insert = format!("INSERT INTO {table} ({column}) VALUES (?1)");
+    tx.prepare_cached(&insert)?.execute([value])?;
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,48 @@
+//! The table of `testr slowest`: test ids and their runtimes.
+
+use std::io::{self, Write};
+
+use crate::model::TestId;
+
+const ID_HEADER: &str = "Test id";
+const TIME_HEADER: &str = "Runtime (s)";
+
+/// Writes the table of `(id, nanoseconds)` rows, already sorted and cut.
+pub fn write_slowest(out: &mut dyn Write, rows: &[(TestId, i64)]) -> io::Result<()> {
+    let id_width = rows
+        .iter()
+        .map(|(id, _)| id.as_str().chars().count())
+        .chain([ID_HEADER.len()])
+        .max()
+        .unwrap_or(ID_HEADER.len());
+    let time_width = TIME_HEADER.len();
+    writeln!(out, "{ID_HEADER:<id_width$}  {TIME_HEADER}")?;
+    writeln!(out, "{}  {}", "-".repeat(id_width), "-".repeat(time_width))?;
+    for (id, nanos) in rows {
+        let seconds = *nanos as f64 / 1e9;
+        writeln!(out, "{:<id_width$}  {seconds:.3}", id.as_str())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_fit_the_longest_id_and_zero_times_are_fine() {
+        let mut out = Vec::new();
+        let rows = [
+            (TestId("pkg.tests.TestA.test_long_name".into()), 16_000_000),
+            (TestId("a".into()), 0),
+        ];
+        write_slowest(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Test id                         Runtime (s)\n\
+             ------------------------------  -----------\n\
+             pkg.tests.TestA.test_long_name  0.016\n\
+             a                               0.000\n"
+        );
+    }
+}

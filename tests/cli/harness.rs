@@ -1,0 +1,237 @@
+//! The harness: a temporary project directory, a builder for testr
+//! invocations, and a builder for subunit v2 streams.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use testr::model::Status;
+use testr::subunit::{Packet, Timestamp, encode_file, encode_packet};
+
+/// The path of the binary under test.
+pub fn testr_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_testr")
+}
+
+/// A temporary project directory, removed when dropped.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// An empty project without a repository.
+    pub fn empty() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// A project with a repository (`testr init` has run).
+    pub fn new() -> Project {
+        let project = Project::empty();
+        project.testr(["init"]).run().success();
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, content).expect("a writable temporary directory");
+        path
+    }
+
+    /// A testr invocation in this project (`-d PROJECT ARGS...`).
+    pub fn testr<I, S>(&self, args: I) -> Invocation
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(testr_bin());
+        command.arg("-d").arg(self.path()).args(args);
+        Invocation {
+            command,
+            stdin: Vec::new(),
+        }
+    }
+
+    /// Loads a stream and checks the exit status.
+    pub fn load(&self, stream: &[u8], expected_status: i32) -> Finished {
+        self.testr(["load"])
+            .stdin(stream)
+            .run()
+            .status(expected_status)
+    }
+}
+
+pub struct Invocation {
+    command: Command,
+    stdin: Vec<u8>,
+}
+
+impl Invocation {
+    pub fn stdin(mut self, bytes: &[u8]) -> Invocation {
+        self.stdin = bytes.to_vec();
+        self
+    }
+
+    pub fn run(mut self) -> Finished {
+        let mut child = self
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("testr starts");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let bytes = std::mem::take(&mut self.stdin);
+        let feeder = std::thread::spawn(move || {
+            // testr may stop reading early on bad input; that is not our concern here.
+            let _ = stdin.write_all(&bytes);
+        });
+        let output = child.wait_with_output().expect("testr runs");
+        feeder.join().expect("the stdin feeder does not panic");
+        Finished { output }
+    }
+}
+
+/// A finished invocation, with assertions that print everything on failure.
+pub struct Finished {
+    pub output: Output,
+}
+
+impl Finished {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn status(self, expected: i32) -> Finished {
+        assert_eq!(
+            self.output.status.code(),
+            Some(expected),
+            "exit status\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    pub fn success(self) -> Finished {
+        self.status(0)
+    }
+
+    /// Checks that stderr is one line containing every fragment.
+    pub fn one_line_error(self, fragments: &[&str]) -> Finished {
+        let stderr = self.stderr();
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "one line of error, got:\n{stderr}"
+        );
+        for fragment in fragments {
+            assert!(stderr.contains(fragment), "{fragment:?} not in {stderr:?}");
+        }
+        self
+    }
+}
+
+/// Builds subunit v2 streams with known contents.
+#[derive(Default)]
+pub struct Stream {
+    bytes: Vec<u8>,
+    clock: u32,
+}
+
+pub const TRACEBACK: &str =
+    "Traceback (most recent call last):\n  File \"t.py\", line 1\nAssertionError: 1 != 2\n";
+
+/// The epoch second test streams start at (2026-01-01).
+pub const START: u32 = 1_767_225_600;
+
+impl Stream {
+    pub fn new() -> Stream {
+        Stream {
+            bytes: Vec::new(),
+            clock: 0,
+        }
+    }
+
+    fn at(&self, millis: u32) -> Timestamp {
+        Timestamp {
+            secs: START + millis / 1000,
+            nanos: (millis % 1000) * 1_000_000,
+        }
+    }
+
+    fn packet(&mut self, packet: &Packet) {
+        encode_packet(packet, &mut self.bytes).expect("the packet encodes");
+    }
+
+    /// A test that starts now, runs `millis`, and ends with `status`; a
+    /// failure carries a traceback.
+    pub fn test_with_tags(
+        mut self,
+        id: &str,
+        status: Status,
+        millis: u32,
+        tags: &[&str],
+    ) -> Stream {
+        let tags = (!tags.is_empty()).then(|| tags.iter().map(|t| t.to_string()).collect());
+        let base = Packet {
+            test_id: Some(id.to_owned()),
+            tags,
+            ..Packet::default()
+        };
+        self.packet(&Packet {
+            status: Some(Status::InProgress),
+            timestamp: Some(self.at(self.clock)),
+            ..base.clone()
+        });
+        if status == Status::Fail {
+            let file = Packet {
+                mime_type: Some("text/x-traceback; charset=utf8".into()),
+                ..base.clone()
+            };
+            encode_file(&file, "traceback", TRACEBACK.as_bytes(), &mut self.bytes)
+                .expect("the attachment encodes");
+        }
+        self.clock += millis;
+        self.packet(&Packet {
+            status: Some(status),
+            timestamp: Some(self.at(self.clock)),
+            ..base
+        });
+        self
+    }
+
+    pub fn test(self, id: &str, status: Status, millis: u32) -> Stream {
+        self.test_with_tags(id, status, millis, &[])
+    }
+
+    /// A test that starts and never finishes.
+    pub fn unfinished(mut self, id: &str) -> Stream {
+        self.packet(&Packet {
+            test_id: Some(id.to_owned()),
+            status: Some(Status::InProgress),
+            timestamp: Some(self.at(self.clock)),
+            ..Packet::default()
+        });
+        self
+    }
+
+    /// Bytes that are not subunit, as a test process printing.
+    pub fn text(mut self, text: &str) -> Stream {
+        self.bytes.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    pub fn bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the testr binary: one test binary, driven through a
+//! small harness (a temporary project, arguments, stdin, expected output).
+
+mod bad_input;
+mod harness;
+mod interop;
+mod load;
+mod queries;
+mod reliability;
