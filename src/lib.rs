@@ -54,7 +54,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitCode::from(exit_codes::SUCCESS),
         Err(error) => {
             let _ = out.flush();
-            eprintln!("testr: error: {error:#}");
+            // Every error message already names its cause: print it once.
+            eprintln!("testr: error: {error}");
             ExitCode::from(exit_codes::ERROR)
         }
     }

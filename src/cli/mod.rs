@@ -53,10 +53,25 @@ pub struct LoadArgs {
     /// Write the loaded results as subunit v2 instead of the summary.
     #[arg(long)]
     pub subunit: bool,
+    /// Add these profile tags (comma-separated, e.g. py311,postgres) to every
+    /// result, for streams that do not carry them.
+    #[arg(long, value_name = "TAGS")]
+    pub profile: Option<String>,
     /// Subunit v2 files, each from one worker (tagged worker-0, worker-1, ...);
     /// stdin when none.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Choosing the profile a flat list speaks of.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The profile to show, by its tags joined with commas (py311,postgres).
+    #[arg(long, value_name = "TAGS")]
+    pub profile: Option<String>,
+    /// Print the profiles there are results for, one a line.
+    #[arg(long)]
+    pub profiles: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +79,8 @@ pub struct LastArgs {
     /// Write the run as subunit v2.
     #[arg(long)]
     pub subunit: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +91,8 @@ pub struct FailingArgs {
     /// Write the failing results as subunit v2.
     #[arg(long, conflicts_with = "list")]
     pub subunit: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -81,4 +100,6 @@ pub struct SlowestArgs {
     /// Show every test with a time, not just the ten slowest.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }

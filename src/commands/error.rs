@@ -23,4 +23,17 @@ pub enum Error {
     SubunitV1 { input: String },
     #[error("{input} holds no subunit v2 test results (nothing was stored)")]
     EmptyStream { input: String },
+    #[error("no results for profile `{requested}`; the profiles are: {known}")]
+    UnknownProfile { requested: String, known: String },
+    #[error(
+        "the results hold several profiles ({known}): choose one with --profile TAGS \
+         (list them with --profiles)"
+    )]
+    SeveralProfiles { known: String },
+    #[error("--profile {requested} names a profile, but .testr.conf sets no profile_tags")]
+    NoProfileTags { requested: String },
+    #[error(
+        "`{tag}` in --profile {requested} is not a profile tag (see profile_tags in .testr.conf)"
+    )]
+    NotAProfileTag { tag: String, requested: String },
 }

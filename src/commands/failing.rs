@@ -2,15 +2,27 @@
 //! list of ids, or subunit v2.
 
 use super::Context;
+use super::profile::{self, Choice};
 use crate::cli::FailingArgs;
+use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{RunCounts, Status};
 use crate::repo::Repository;
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
+    let config = Config::load(ctx.project)?;
     let repo = Repository::open(ctx.project)?;
-    let failing = repo.failing()?;
+    let in_play = repo.profiles()?;
+    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+        Choice::Listed => return Ok(exit_codes::SUCCESS),
+        Choice::Show(chosen) => chosen,
+    };
+    let failing: Vec<_> = repo
+        .failing()?
+        .into_iter()
+        .filter(|stored| chosen.as_ref().is_none_or(|p| &stored.profile == p))
+        .collect();
     if args.list {
         for stored in &failing {
             writeln!(ctx.stdout, "{}", stored.result.id)?;

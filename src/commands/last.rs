@@ -1,28 +1,46 @@
 //! `testr last`: the latest run again, as its failures and summary, or as
 //! subunit v2.
 
+use super::profile::{self, Choice};
 use super::{Context, Error};
 use crate::cli::LastArgs;
+use crate::config::Config;
 use crate::exit_codes;
+use crate::model::{Profile, RunCounts};
 use crate::repo::{Repository, RunSummary};
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
+    let config = Config::load(ctx.project)?;
     let repo = Repository::open(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
+    let in_play = repo.run_profiles(run.id)?;
+    let several = in_play.len() > 1;
+    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+        Choice::Listed => return Ok(exit_codes::SUCCESS),
+        Choice::Show(chosen) => chosen,
+    };
+    // With one profile in the run, the run's own counts are the profile's.
+    let scope = chosen.filter(|_| several);
+    let in_scope = |p: &Profile| scope.as_ref().is_none_or(|s| s == p);
+    let summary = match &scope {
+        None => summary_of(&run, repo.run_before(run.id)?.as_ref()),
+        Some(profile) => profile_summary(&repo, &run, profile, &config.filter_tags())?,
+    };
     if args.subunit {
-        write_run_as_subunit(&repo, &run, ctx)?;
+        write_run_as_subunit(&repo, &run, &in_scope, ctx)?;
     } else {
         repo.for_each_result(run.id, true, |stored| {
-            write_failure(ctx.stdout, &stored.result, &stored.profile)?;
+            if in_scope(&stored.profile) {
+                write_failure(ctx.stdout, &stored.result, &stored.profile)?;
+            }
             anyhow::Ok(())
         })?;
         if !ctx.quiet {
-            let previous = repo.run_before(run.id)?;
-            write_summary(ctx.stdout, &summary_of(&run, previous.as_ref()))?;
+            write_summary(ctx.stdout, &summary)?;
         }
     }
-    Ok(exit_status(&run))
+    Ok(exit_status(summary.counts))
 }
 
 /// The summary lines of a stored run, with deltas against `previous`.
@@ -35,19 +53,58 @@ pub(super) fn summary_of(run: &RunSummary, previous: Option<&RunSummary>) -> Sum
     }
 }
 
-/// 1 when the run has failures, in every output mode.
-pub(super) fn exit_status(run: &RunSummary) -> u8 {
-    if run.counts.failures > 0 {
+/// The summary of one profile of a run that holds several, with deltas
+/// against the previous run's results of that profile.
+fn profile_summary(
+    repo: &Repository,
+    run: &RunSummary,
+    profile: &Profile,
+    filter_tags: &[String],
+) -> anyhow::Result<Summary> {
+    let tally = |run: &RunSummary| -> anyhow::Result<(RunCounts, Option<i64>)> {
+        let mut counts = RunCounts::default();
+        let mut span: Option<(i64, i64)> = None;
+        repo.for_each_result(run.id, false, |stored| {
+            if &stored.profile == profile {
+                let result = &stored.result;
+                let filtered = result.tags.iter().any(|t| filter_tags.contains(t));
+                counts.add(result.status, filtered);
+                for at in [result.started_at, result.stopped_at].into_iter().flatten() {
+                    span = Some(span.map_or((at, at), |(lo, hi)| (lo.min(at), hi.max(at))));
+                }
+            }
+            anyhow::Ok(())
+        })?;
+        Ok((counts, span.map(|(first, last)| last - first)))
+    };
+    let (counts, duration) = tally(run)?;
+    let previous = match repo.run_before(run.id)? {
+        Some(before) => Some(tally(&before)?).filter(|(c, _)| c.tests_run > 0),
+        None => None,
+    };
+    Ok(Summary {
+        id: run.id,
+        counts,
+        duration,
+        previous,
+    })
+}
+
+/// 1 when the counts have failures, in every output mode.
+pub(super) fn exit_status(counts: RunCounts) -> u8 {
+    if counts.failures > 0 {
         exit_codes::TEST_FAILURES
     } else {
         exit_codes::SUCCESS
     }
 }
 
-/// Writes every result of `run`, with the output that came between them.
+/// Writes the results of `run` in scope, with the output that came between
+/// them.
 fn write_run_as_subunit(
     repo: &Repository,
     run: &RunSummary,
+    in_scope: &dyn Fn(&Profile) -> bool,
     ctx: &mut Context<'_>,
 ) -> anyhow::Result<()> {
     let mut outputs = repo.run_outputs(run.id)?.into_iter().peekable();
@@ -56,7 +113,9 @@ fn write_run_as_subunit(
         while let Some((_, output)) = outputs.next_if(|(before, _)| *before <= stored.seq) {
             writer.write_output(&output)?;
         }
-        writer.write_result(&stored.result)?;
+        if in_scope(&stored.profile) {
+            writer.write_result(&stored.result)?;
+        }
         anyhow::Ok(())
     })?;
     for (_, output) in outputs {

@@ -1,20 +1,21 @@
 //! `testr load`: store subunit v2 streams as one run, echoing failures as
 //! they arrive and the summary at the end.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 
 use super::{Context, Error};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
-use crate::config::Config;
-use crate::exit_codes;
+use crate::config::{Config, ProfileTags};
 use crate::model::{Profile, RunCounts, RunId, TestResult};
 use crate::repo::{Repository, RunMeta, RunWriter};
 use crate::report::{SubunitWriter, write_failure, write_summary};
 use crate::subunit::Items;
 
-use super::last::summary_of;
+use super::last::{exit_status, summary_of};
+use super::profile;
 
 /// One input stream, the results of one worker.
 struct Input<'a> {
@@ -41,27 +42,46 @@ impl Echo<'_> {
     }
 }
 
+/// A stored run, and what is left to print.
+struct Committed<'out> {
+    id: RunId,
+    echo: Echo<'out>,
+    counts: RunCounts,
+    per_profile: BTreeMap<Profile, RunCounts>,
+}
+
 /// Where collected results go: the repository, the echo, the counts.
 struct Sink<'conn, 'out> {
     writer: RunWriter<'conn>,
     echo: Echo<'out>,
     counts: RunCounts,
+    per_profile: BTreeMap<Profile, RunCounts>,
     filter_tags: Vec<String>,
+    profile_tags: ProfileTags,
 }
 
 impl<'out> Sink<'_, 'out> {
     /// Commits the run; what is left is the echo to finish and the counts.
-    fn commit(self, span: Option<(i64, i64)>) -> anyhow::Result<(RunId, Echo<'out>, RunCounts)> {
+    fn commit(self, span: Option<(i64, i64)>) -> anyhow::Result<Committed<'out>> {
         let id = self.writer.commit(self.counts, span)?;
-        Ok((id, self.echo, self.counts))
+        Ok(Committed {
+            id,
+            echo: self.echo,
+            counts: self.counts,
+            per_profile: self.per_profile,
+        })
     }
 
     fn take(&mut self, collected: Collected) -> anyhow::Result<()> {
         match collected {
             Collected::Test(result) => {
-                let profile = Profile::default();
+                let profile = self.profile_tags.profile_of(&result.tags);
                 let filtered = result.tags.iter().any(|t| self.filter_tags.contains(t));
                 self.counts.add(result.status, filtered);
+                self.per_profile
+                    .entry(profile.clone())
+                    .or_default()
+                    .add(result.status, filtered);
                 self.writer.add_result(&result, &profile)?;
                 self.echo.result(&result, &profile)?;
             }
@@ -74,6 +94,11 @@ impl<'out> Sink<'_, 'out> {
 pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
     let filter_tags = config.filter_tags();
+    let profile_tags = config.profile_tags().clone();
+    let added_tags: Vec<String> = match &args.profile {
+        Some(requested) => profile::parse(requested, &profile_tags)?.tags().to_vec(),
+        None => Vec::new(),
+    };
     // Every file is opened before anything is stored: a missing one stores nothing.
     let mut inputs: Vec<Input<'_>> = Vec::new();
     for path in &args.files {
@@ -106,12 +131,16 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         writer: repo.begin_run(&meta)?,
         echo,
         counts: RunCounts::default(),
+        per_profile: BTreeMap::new(),
         filter_tags,
+        profile_tags,
     };
     let mut span: Option<(i64, i64)> = None;
     let mut done = Vec::new();
     for (worker, input) in inputs.into_iter().enumerate() {
-        let mut collector = Collector::new(vec![format!("worker-{worker}")]);
+        let mut tags = added_tags.clone();
+        tags.push(format!("worker-{worker}"));
+        let mut collector = Collector::new(tags);
         let before = sink.writer.result_count();
         for item in Items::new(input.reader) {
             let item = item.map_err(|source| Error::ReadInput {
@@ -148,7 +177,12 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
             span = Some(span.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
         }
     }
-    let (id, echo, counts) = sink.commit(span)?;
+    let Committed {
+        id,
+        echo,
+        counts,
+        per_profile,
+    } = sink.commit(span)?;
     let echoed_subunit = match echo {
         Echo::Subunit(mut subunit) => {
             subunit.flush()?;
@@ -160,10 +194,27 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         let run = repo.run(id)?;
         let previous = repo.run_before(id)?;
         write_summary(ctx.stdout, &summary_of(&run, previous.as_ref()))?;
+        if per_profile.len() > 1 {
+            for (profile, counts) in &per_profile {
+                write_profile_counts(ctx.stdout, profile, counts)?;
+            }
+        }
     }
-    Ok(if counts.failures > 0 {
-        exit_codes::TEST_FAILURES
-    } else {
-        exit_codes::SUCCESS
-    })
+    Ok(exit_status(counts))
+}
+
+/// One line of a run's counts for one of its profiles, under the summary.
+fn write_profile_counts(
+    out: &mut dyn Write,
+    profile: &Profile,
+    counts: &RunCounts,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  profile {}: {} tests, failures={}, skips={}",
+        profile::display(profile),
+        counts.tests_run,
+        counts.failures,
+        counts.skips
+    )
 }

@@ -8,6 +8,7 @@ mod failing;
 mod init;
 mod last;
 mod load;
+mod profile;
 mod slowest;
 mod stats;
 

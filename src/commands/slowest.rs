@@ -1,7 +1,9 @@
 //! `testr slowest`: the slowest tests of the latest run.
 
+use super::profile::{self, Choice};
 use super::{Context, Error};
 use crate::cli::SlowestArgs;
+use crate::config::Config;
 use crate::exit_codes;
 use crate::repo::Repository;
 use crate::report::write_slowest;
@@ -10,12 +12,19 @@ use crate::report::write_slowest;
 const DEFAULT_ROWS: usize = 10;
 
 pub fn run(ctx: &mut Context<'_>, args: &SlowestArgs) -> anyhow::Result<u8> {
+    let config = Config::load(ctx.project)?;
     let repo = Repository::open(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
+    let in_play = repo.run_profiles(run.id)?;
+    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+        Choice::Listed => return Ok(exit_codes::SUCCESS),
+        Choice::Show(chosen) => chosen,
+    };
     let mut rows: Vec<_> = repo
         .durations(run.id)?
         .into_iter()
-        .map(|(id, _profile, nanos)| (id, nanos))
+        .filter(|(_, profile, _)| chosen.as_ref().is_none_or(|p| profile == p))
+        .map(|(id, _, nanos)| (id, nanos))
         .collect();
     if !args.all {
         rows.truncate(DEFAULT_ROWS);

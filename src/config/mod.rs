@@ -1,8 +1,10 @@
 //! `.testr.conf`: the INI file of the Python testr, parsed into typed settings.
 
 mod ini;
+mod profiles;
 
 pub use ini::{Ini, ParseError};
+pub use profiles::{PatternError, ProfileTags};
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,8 @@ pub enum Error {
     },
     #[error("failed to parse {path}: {source}")]
     Parse { path: PathBuf, source: ParseError },
+    #[error("failed to read {path}: {source}")]
+    Pattern { path: PathBuf, source: PatternError },
 }
 
 /// The settings of a project. A project without `.testr.conf` gets the
@@ -26,6 +30,7 @@ pub enum Error {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     ini: Ini,
+    profile_tags: ProfileTags,
 }
 
 impl Config {
@@ -37,15 +42,13 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(source) => return Err(Error::Read { path, source }),
         };
-        let ini = Ini::parse(&text).map_err(|source| Error::Parse { path, source })?;
-        Ok(Config { ini })
-    }
-
-    /// Parses configuration text (for tests and tools).
-    pub fn from_text(text: &str) -> Result<Config, ParseError> {
-        Ok(Config {
-            ini: Ini::parse(text)?,
-        })
+        let ini = Ini::parse(&text).map_err(|source| Error::Parse {
+            path: path.clone(),
+            source,
+        })?;
+        let profile_tags = ProfileTags::parse(&words(&ini, "profile_tags"))
+            .map_err(|source| Error::Pattern { path, source })?;
+        Ok(Config { ini, profile_tags })
     }
 
     /// A raw value from `[DEFAULT]`.
@@ -55,12 +58,18 @@ impl Config {
 
     /// `filter_tags`: tests carrying any of these tags are not counted.
     pub fn filter_tags(&self) -> Vec<String> {
-        self.words("filter_tags")
+        words(&self.ini, "filter_tags")
     }
 
-    fn words(&self, key: &str) -> Vec<String> {
-        self.get(key)
-            .map(|v| v.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default()
+    /// `profile_tags`: the tags (or glob patterns) that identify profiles.
+    pub fn profile_tags(&self) -> &ProfileTags {
+        &self.profile_tags
     }
+}
+
+/// A `[DEFAULT]` value as a list of words (space or newline separated).
+fn words(ini: &Ini, key: &str) -> Vec<String> {
+    ini.get("DEFAULT", key)
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
 }

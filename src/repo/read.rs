@@ -190,6 +190,36 @@ impl Repository {
         query().map_err(|e| self.sqlite(e))
     }
 
+    /// Every profile the repository holds results for, sorted.
+    pub fn profiles(&self) -> Result<Vec<Profile>, Error> {
+        // A profile row is only ever committed together with a result using it.
+        self.profile_query("SELECT tags FROM profile", [])
+    }
+
+    /// The profiles of the results of `run`, sorted.
+    pub fn run_profiles(&self, run: RunId) -> Result<Vec<Profile>, Error> {
+        self.profile_query(
+            "SELECT tags FROM profile WHERE id IN
+             (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)",
+            [run.0],
+        )
+    }
+
+    fn profile_query(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Profile>, Error> {
+        let query = || -> rusqlite::Result<Vec<Profile>> {
+            let mut stmt = self.conn.prepare(sql)?;
+            stmt.query_map(params, |row| Ok(profile(&row.get::<_, String>(0)?)))?
+                .collect()
+        };
+        let mut profiles = query().map_err(|e| self.sqlite(e))?;
+        profiles.sort();
+        Ok(profiles)
+    }
+
     /// Output of `run` that belongs to no test, with the result number it
     /// came before.
     pub fn run_outputs(&self, run: RunId) -> Result<Vec<(i64, Attachment)>, Error> {

@@ -293,6 +293,7 @@ fn garbage_config_is_named_with_its_line() {
         .run()
         .status(ERROR)
         .one_line_error(&[".testr.conf", "line 3"]);
+    std::fs::remove_file(project.path().join(".testr.conf")).unwrap();
     assert_first_run_intact(&project);
 }
 

@@ -5,5 +5,6 @@ mod bad_input;
 mod harness;
 mod interop;
 mod load;
+mod profiles;
 mod queries;
 mod reliability;
