@@ -127,7 +127,9 @@ impl Repository {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite)?;
         self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+            )
             .map_err(sqlite)?;
         let found = schema::version(&self.conn).map_err(sqlite)?;
         if found > schema::LATEST {

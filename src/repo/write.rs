@@ -17,42 +17,24 @@ const MAX_CACHED_TESTS: usize = 200_000;
 /// subunit's: 1 exists, 2 inprogress, 3 success, 4 uxsuccess, 5 skip,
 /// 6 fail, 7 xfail.
 mod sql {
-    /// The last result of each (test, profile) of run ?1, `exists` aside.
-    macro_rules! last_results {
-        () => {
-            "SELECT r.test_id, r.profile_id, r.seq, r.status FROM result r
-             JOIN (SELECT test_id, profile_id, max(seq) AS seq FROM result
-                   WHERE run_id = ?1 AND status <> 1 GROUP BY test_id, profile_id) l
-               ON l.seq = r.seq
-             WHERE r.run_id = ?1"
-        };
-    }
-
-    pub const RESET_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
+    pub const CLEAR_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
          (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
 
-    pub const CLEAR_FAILING_THAT_PASSED: &str = concat!(
+    /// Every (test, profile) with a final result in run ?1 (`exists` and
+    /// `inprogress` are not final); the ones it leaves failing are marked
+    /// again afterwards.
+    pub const CLEAR_FAILING_OF_RUN_TESTS: &str =
         "DELETE FROM failing WHERE (test_id, profile_id) IN
-         (SELECT test_id, profile_id FROM (",
-        last_results!(),
-        ") WHERE status IN (3, 4, 5, 7))"
-    );
-
-    pub const MARK_FAILING: &str = concat!(
-        "INSERT OR REPLACE INTO failing (test_id, profile_id, run_id, seq)
-         SELECT test_id, profile_id, ?1, seq FROM (",
-        last_results!(),
-        ") WHERE status IN (2, 6)"
-    );
+         (SELECT test_id, profile_id FROM result WHERE run_id = ?1 AND status >= 3)";
 
     /// Appends each timed result's duration to its history, keeping the
-    /// newest `timing::MAX_SAMPLES`. A skip is decided before the test's
+    /// newest `timing::MAX_SAMPLES`; results are read in primary-key (stream)
+    /// order, so a test run twice appends in order. A skip is decided before the test's
     /// body runs, so its time says nothing and is not recorded.
     pub const RECORD_TIMING: &str = "INSERT INTO timing (test_id, profile_id, samples)
          SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
          WHERE run_id = ?1 AND status IN (3, 4, 6, 7)
            AND started_at IS NOT NULL AND stopped_at >= started_at
-         ORDER BY seq
          ON CONFLICT (test_id, profile_id) DO UPDATE
          SET samples = substr(samples || excluded.samples, -128)";
 }
@@ -75,9 +57,20 @@ pub struct RunWriter<'conn> {
     partial: bool,
     next_seq: i64,
     next_output: i64,
-    tests: HashMap<String, i64>,
+    tests: TestIds,
     tag_sets: HashMap<Vec<String>, i64>,
     profiles: HashMap<Profile, i64>,
+    /// The (test, profile) pairs this run leaves failing, with the result
+    /// that failed: a later pass in the same run takes a pair out again.
+    failed: HashMap<(i64, i64), i64>,
+}
+
+/// The ids of test names, read from the database once when there are not
+/// too many, so that a name missing here is known to be new.
+struct TestIds {
+    ids: HashMap<String, i64>,
+    /// Whether `ids` holds every test in the database.
+    complete: bool,
 }
 
 impl Repository {
@@ -103,6 +96,7 @@ impl Repository {
             params![id, recorded_at, meta.partial, meta.command],
         )
         .map_err(sqlite)?;
+        let tests = TestIds::load(&tx).map_err(sqlite)?;
         Ok(RunWriter {
             tx,
             db_path,
@@ -110,9 +104,10 @@ impl Repository {
             partial: meta.partial,
             next_seq: 0,
             next_output: 0,
-            tests: HashMap::new(),
+            tests,
             tag_sets: HashMap::new(),
             profiles: HashMap::new(),
+            failed: HashMap::new(),
         })
     }
 }
@@ -171,6 +166,12 @@ impl RunWriter<'_> {
                     attachment.mime_type,
                     attachment.content,
                 ])?;
+        }
+        let key = (test_id, profile_id);
+        if result.status.is_failure() {
+            self.failed.insert(key, seq);
+        } else if result.status.is_final() {
+            self.failed.remove(&key);
         }
         Ok(())
     }
@@ -232,30 +233,42 @@ impl RunWriter<'_> {
         Ok(run)
     }
 
-    /// Applies the run to the failing set, set-wise: a full run first clears
-    /// the profiles it ran (and only those); then the last result of each
-    /// (test, profile) marks it failing or clears it.
+    /// Applies the run to the failing set: a full run first clears the
+    /// profiles it ran (and only those), a partial run the pairs it ran;
+    /// then each pair whose last result in the run failed is marked.
     fn update_failing(&self) -> rusqlite::Result<()> {
-        if !self.partial {
-            self.tx
-                .execute(sql::RESET_FAILING_OF_RUN_PROFILES, [self.run.0])?;
+        let clear = if self.partial {
+            sql::CLEAR_FAILING_OF_RUN_TESTS
+        } else {
+            sql::CLEAR_FAILING_OF_RUN_PROFILES
+        };
+        self.tx.execute(clear, [self.run.0])?;
+        let mut mark = self.tx.prepare(
+            "INSERT OR REPLACE INTO failing (test_id, profile_id, run_id, seq)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (&(test_id, profile_id), &seq) in &self.failed {
+            mark.execute(params![test_id, profile_id, self.run.0, seq])?;
         }
-        self.tx
-            .execute(sql::CLEAR_FAILING_THAT_PASSED, [self.run.0])?;
-        self.tx.execute(sql::MARK_FAILING, [self.run.0])?;
         Ok(())
     }
 
     fn test_id(&mut self, name: &str) -> rusqlite::Result<i64> {
-        if let Some(&id) = self.tests.get(name) {
+        let tests = &mut self.tests;
+        if let Some(&id) = tests.ids.get(name) {
             return Ok(id);
         }
-        if self.tests.len() >= MAX_CACHED_TESTS {
+        if tests.ids.len() >= MAX_CACHED_TESTS {
             // Memory must not grow with the stream: start the cache afresh.
-            self.tests.clear();
+            tests.ids.clear();
+            tests.complete = false;
         }
-        let id = intern(&self.tx, "test", "name", name)?;
-        self.tests.insert(name.to_owned(), id);
+        let id = if tests.complete {
+            insert(&self.tx, "test", "name", name)?
+        } else {
+            intern(&self.tx, "test", "name", name)?
+        };
+        tests.ids.insert(name.to_owned(), id);
         Ok(id)
     }
 
@@ -278,6 +291,34 @@ impl RunWriter<'_> {
     }
 }
 
+impl TestIds {
+    /// Reads every test id when there are at most [`MAX_CACHED_TESTS`].
+    fn load(tx: &Transaction<'_>) -> rusqlite::Result<TestIds> {
+        let count: i64 = tx.query_row("SELECT count(*) FROM test", [], |row| row.get(0))?;
+        if count as usize > MAX_CACHED_TESTS {
+            return Ok(TestIds {
+                ids: HashMap::new(),
+                complete: false,
+            });
+        }
+        let mut stmt = tx.prepare("SELECT name, id FROM test")?;
+        let ids = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(TestIds {
+            ids,
+            complete: true,
+        })
+    }
+}
+
+/// Adds `value` to an interning table that does not hold it yet.
+fn insert(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
+    let insert = format!("INSERT INTO {table} ({column}) VALUES (?1)");
+    tx.prepare_cached(&insert)?.execute([value])?;
+    Ok(tx.last_insert_rowid())
+}
+
 /// The id of `value` in an interning table, adding it when new.
 fn intern(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
     let select = format!("SELECT id FROM {table} WHERE {column} = ?1");
@@ -288,7 +329,5 @@ fn intern(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusql
     {
         return Ok(id);
     }
-    let insert = format!("INSERT INTO {table} ({column}) VALUES (?1)");
-    tx.prepare_cached(&insert)?.execute([value])?;
-    Ok(tx.last_insert_rowid())
+    insert(tx, table, column, value)
 }
