@@ -37,7 +37,7 @@ pub enum Command {
     /// Show the tests that are failing now.
     Failing(FailingArgs),
     /// Show repository statistics.
-    Stats,
+    Stats(StatsArgs),
     /// Show the slowest tests of the latest run.
     Slowest(SlowestArgs),
 }
@@ -75,10 +75,20 @@ pub struct ProfileArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print one JSON object (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LastArgs {
     /// Write the run as subunit v2.
     #[arg(long)]
     pub subunit: bool,
+    /// Print one JSON object covering every profile (docs/json.md).
+    #[arg(long, conflicts_with = "subunit")]
+    pub json: bool,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }
@@ -91,6 +101,9 @@ pub struct FailingArgs {
     /// Write the failing results as subunit v2.
     #[arg(long, conflicts_with = "list")]
     pub subunit: bool,
+    /// Print one JSON object covering every profile (docs/json.md).
+    #[arg(long, conflicts_with_all = ["subunit", "list"])]
+    pub json: bool,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }
@@ -100,6 +113,9 @@ pub struct SlowestArgs {
     /// Show every test with a time, not just the ten slowest.
     #[arg(long)]
     pub all: bool,
+    /// Print one JSON object covering every profile (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }

@@ -27,7 +27,7 @@ pub fn dispatch(
         Command::Load(args) => load::run(&mut ctx, args),
         Command::Last(args) => last::run(&mut ctx, args),
         Command::Failing(args) => failing::run(&mut ctx, args),
-        Command::Stats => stats::run(&mut ctx),
+        Command::Stats(args) => stats::run(&mut ctx, args),
         Command::Slowest(args) => slowest::run(&mut ctx, args),
     }
 }

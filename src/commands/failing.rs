@@ -1,5 +1,5 @@
 //! `testr failing`: the tests failing now, as FAIL blocks and a summary, a
-//! list of ids, or subunit v2.
+//! list of ids, subunit v2, or JSON.
 
 use super::Context;
 use super::profile::{self, Choice};
@@ -7,14 +7,22 @@ use crate::cli::FailingArgs;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{RunCounts, Status};
-use crate::repo::Repository;
+use crate::repo::{Repository, StoredResult};
+use crate::report::json::{self, FailingDoc, FailingTest};
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
     let repo = Repository::open(ctx.project)?;
     let in_play = repo.profiles()?;
-    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+    let choice = profile::choose(
+        &args.profile,
+        args.json,
+        in_play.clone(),
+        config.profile_tags(),
+        ctx.stdout,
+    )?;
+    let chosen = match choice {
         Choice::Listed => return Ok(exit_codes::SUCCESS),
         Choice::Show(chosen) => chosen,
     };
@@ -23,7 +31,18 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
         .into_iter()
         .filter(|stored| chosen.as_ref().is_none_or(|p| &stored.profile == p))
         .collect();
-    if args.list {
+    if args.json {
+        let profiles = match &chosen {
+            Some(profile) => vec![json::profile_tags(profile)],
+            None => in_play.iter().map(json::profile_tags).collect(),
+        };
+        let doc = FailingDoc {
+            version: json::VERSION,
+            profiles,
+            tests: failing.iter().map(failing_test).collect(),
+        };
+        json::write_json(ctx.stdout, &doc)?;
+    } else if args.list {
         for stored in &failing {
             writeln!(ctx.stdout, "{}", stored.result.id)?;
         }
@@ -59,4 +78,13 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
     } else {
         exit_codes::TEST_FAILURES
     })
+}
+
+fn failing_test(stored: &StoredResult) -> FailingTest {
+    FailingTest {
+        id: stored.result.id.0.clone(),
+        profile: json::profile_tags(&stored.profile),
+        status: stored.result.status,
+        run: stored.run.0,
+    }
 }

@@ -1,6 +1,8 @@
 //! `testr last`: the latest run again, as its failures and summary, or as
 //! subunit v2.
 
+use std::collections::BTreeMap;
+
 use super::profile::{self, Choice};
 use super::{Context, Error};
 use crate::cli::LastArgs;
@@ -8,6 +10,7 @@ use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, RunCounts};
 use crate::repo::{Repository, RunSummary};
+use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunTest};
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
@@ -16,7 +19,14 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     let in_play = repo.run_profiles(run.id)?;
     let several = in_play.len() > 1;
-    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+    let choice = profile::choose(
+        &args.profile,
+        args.json,
+        in_play,
+        config.profile_tags(),
+        ctx.stdout,
+    )?;
+    let chosen = match choice {
         Choice::Listed => return Ok(exit_codes::SUCCESS),
         Choice::Show(chosen) => chosen,
     };
@@ -27,7 +37,10 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
         None => summary_of(&run, repo.run_before(run.id)?.as_ref()),
         Some(profile) => profile_summary(&repo, &run, profile, &config.filter_tags())?,
     };
-    if args.subunit {
+    if args.json {
+        let doc = last_doc(&repo, &run, &summary, &in_scope, &config.filter_tags())?;
+        json::write_json(ctx.stdout, &doc)?;
+    } else if args.subunit {
         write_run_as_subunit(&repo, &run, &in_scope, ctx)?;
     } else {
         repo.for_each_result(run.id, true, |stored| {
@@ -87,6 +100,56 @@ fn profile_summary(
         counts,
         duration,
         previous,
+    })
+}
+
+/// The JSON of a run: its summary, its counts per profile, and each test
+/// in scope.
+fn last_doc(
+    repo: &Repository,
+    run: &RunSummary,
+    summary: &Summary,
+    in_scope: &dyn Fn(&Profile) -> bool,
+    filter_tags: &[String],
+) -> anyhow::Result<LastDoc> {
+    let mut per_profile: BTreeMap<Profile, RunCounts> = BTreeMap::new();
+    let mut tests = Vec::new();
+    repo.for_each_result(run.id, false, |stored| {
+        if in_scope(&stored.profile) {
+            let result = &stored.result;
+            let filtered = result.tags.iter().any(|t| filter_tags.contains(t));
+            per_profile
+                .entry(stored.profile.clone())
+                .or_default()
+                .add(result.status, filtered);
+            tests.push(RunTest {
+                id: result.id.0.clone(),
+                profile: json::profile_tags(&stored.profile),
+                status: result.status,
+                duration: result.duration_nanos().map(json::seconds),
+            });
+        }
+        anyhow::Ok(())
+    })?;
+    let profiles = per_profile
+        .into_iter()
+        .map(|(profile, counts)| ProfileCounts {
+            profile: json::profile_tags(&profile),
+            counts: counts.into(),
+        })
+        .collect();
+    Ok(LastDoc {
+        version: json::VERSION,
+        run: RunDoc {
+            id: run.id.0,
+            recorded_at: run.recorded_at,
+            partial: run.partial,
+            command: run.command.clone(),
+            counts: summary.counts.into(),
+            duration: summary.duration.map(json::seconds),
+            profiles,
+        },
+        tests,
     })
 }
 

@@ -7,6 +7,7 @@ use super::Error;
 use crate::cli::ProfileArgs;
 use crate::config::ProfileTags;
 use crate::model::Profile;
+use crate::report::json::{self, ProfilesDoc};
 
 /// The profile named by `--profile TAGS`, checked against `profile_tags`.
 pub fn parse(requested: &str, profile_tags: &ProfileTags) -> Result<Profile, Error> {
@@ -35,21 +36,33 @@ pub fn parse(requested: &str, profile_tags: &ProfileTags) -> Result<Profile, Err
 pub enum Choice {
     /// `--profiles`: the profiles were printed; nothing else to do.
     Listed,
-    /// Show this profile only; `None` when there are no results at all.
+    /// Show this profile only; `None`: every profile (JSON), or there are no
+    /// results at all.
     Show(Option<Profile>),
 }
 
 /// Picks the profile among those `in_play`: the one asked for, or the only
-/// one there is. Several and none asked for is an error that lists them.
+/// one there is. Several and none asked for is an error that lists them,
+/// except for `json` output, which covers them all (`Show(None)`).
 pub fn choose(
     args: &ProfileArgs,
+    json: bool,
     in_play: Vec<Profile>,
     profile_tags: &ProfileTags,
     out: &mut dyn Write,
 ) -> anyhow::Result<Choice> {
     if args.profiles {
-        for profile in &in_play {
-            writeln!(out, "{}", display(profile))?;
+        if json {
+            let profiles = in_play.iter().map(json::profile_tags).collect();
+            let doc = ProfilesDoc {
+                version: json::VERSION,
+                profiles,
+            };
+            json::write_json(out, &doc)?;
+        } else {
+            for profile in &in_play {
+                writeln!(out, "{}", display(profile))?;
+            }
         }
         return Ok(Choice::Listed);
     }
@@ -67,6 +80,7 @@ pub fn choose(
                 .into())
             }
         }
+        None if json => Ok(Choice::Show(None)),
         None if in_play.len() > 1 => Err(Error::SeveralProfiles { known: known() }.into()),
         None => Ok(Choice::Show(in_play.into_iter().next())),
     }

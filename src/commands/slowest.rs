@@ -6,6 +6,7 @@ use crate::cli::SlowestArgs;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::repo::Repository;
+use crate::report::json::{self, SlowTest, SlowestDoc};
 use crate::report::write_slowest;
 
 /// How many rows `slowest` shows without `--all`.
@@ -16,7 +17,14 @@ pub fn run(ctx: &mut Context<'_>, args: &SlowestArgs) -> anyhow::Result<u8> {
     let repo = Repository::open(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     let in_play = repo.run_profiles(run.id)?;
-    let chosen = match profile::choose(&args.profile, in_play, config.profile_tags(), ctx.stdout)? {
+    let choice = profile::choose(
+        &args.profile,
+        args.json,
+        in_play,
+        config.profile_tags(),
+        ctx.stdout,
+    )?;
+    let chosen = match choice {
         Choice::Listed => return Ok(exit_codes::SUCCESS),
         Choice::Show(chosen) => chosen,
     };
@@ -24,11 +32,28 @@ pub fn run(ctx: &mut Context<'_>, args: &SlowestArgs) -> anyhow::Result<u8> {
         .durations(run.id)?
         .into_iter()
         .filter(|(_, profile, _)| chosen.as_ref().is_none_or(|p| profile == p))
-        .map(|(id, _, nanos)| (id, nanos))
         .collect();
     if !args.all {
         rows.truncate(DEFAULT_ROWS);
     }
-    write_slowest(ctx.stdout, &rows)?;
+    if args.json {
+        let tests = rows
+            .into_iter()
+            .map(|(id, profile, nanos)| SlowTest {
+                id: id.0,
+                profile: json::profile_tags(&profile),
+                duration: json::seconds(nanos),
+            })
+            .collect();
+        let doc = SlowestDoc {
+            version: json::VERSION,
+            run: run.id.0,
+            tests,
+        };
+        json::write_json(ctx.stdout, &doc)?;
+    } else {
+        let rows: Vec<_> = rows.into_iter().map(|(id, _, nanos)| (id, nanos)).collect();
+        write_slowest(ctx.stdout, &rows)?;
+    }
     Ok(exit_codes::SUCCESS)
 }

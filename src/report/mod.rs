@@ -1,8 +1,9 @@
 //! Consumers of results that write for people and tools: the summary with
-//! FAIL blocks, the slowest-tests table, and subunit v2 output. Each writes
+//! FAIL blocks, the slowest-tests table, and subunit v2 output, and the JSON documents. Each writes
 //! to an injected writer.
 
 mod failure;
+pub mod json;
 mod slowest;
 mod subunit;
 mod summary;

@@ -4,6 +4,7 @@
 mod bad_input;
 mod harness;
 mod interop;
+mod json;
 mod load;
 mod profiles;
 mod queries;
