@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::model::{Attachment, Status, TestId, TestResult};
+use crate::model::{Attachment, Status, TestId, TestResult, TimeSpan};
 use crate::subunit::{Item, Packet};
 
 /// The name python-subunit gives the pseudo-test that reports a corrupt packet.
@@ -47,8 +47,7 @@ pub struct Collector {
     next_order: u64,
     packets: u64,
     corrupt: u64,
-    first_timestamp: Option<i64>,
-    last_timestamp: Option<i64>,
+    span: TimeSpan,
     text_prefix: Vec<u8>,
     text: Vec<u8>,
 }
@@ -111,9 +110,9 @@ impl Collector {
         self.corrupt
     }
 
-    /// The first and last timestamps seen in the stream, in nanoseconds.
-    pub fn time_span(&self) -> Option<(i64, i64)> {
-        self.first_timestamp.zip(self.last_timestamp)
+    /// The first and last timestamps seen in the stream.
+    pub fn time_span(&self) -> TimeSpan {
+        self.span
     }
 
     /// Whether the stream held no packets and its text reads like subunit v1.
@@ -153,8 +152,7 @@ impl Collector {
     fn push_packet(&mut self, packet: Packet, emit: &mut impl FnMut(Collected)) {
         let timestamp = packet.timestamp.map(|t| t.as_nanos());
         if let Some(ts) = timestamp {
-            self.first_timestamp = Some(self.first_timestamp.map_or(ts, |f| f.min(ts)));
-            self.last_timestamp = Some(self.last_timestamp.map_or(ts, |l| l.max(ts)));
+            self.span.include(ts);
         }
         let Some(test_id) = packet.test_id else {
             if let Some(file) = packet.file {
@@ -322,7 +320,7 @@ mod tests {
             Some("text/x-traceback")
         );
         assert_eq!(
-            collector.time_span(),
+            collector.time_span().bounds(),
             Some((10_000_000_000, 12_000_000_000))
         );
     }

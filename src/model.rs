@@ -135,6 +135,11 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// The stream's timestamps of the test: its start and stop, where known.
+    pub fn timestamps(&self) -> impl Iterator<Item = i64> {
+        [self.started_at, self.stopped_at].into_iter().flatten()
+    }
+
     /// How long the test ran, when the stream says when it started and stopped.
     pub fn duration_nanos(&self) -> Option<i64> {
         match (self.started_at, self.stopped_at) {
@@ -196,5 +201,35 @@ impl RunCounts {
         } else if status == Status::Skip {
             self.skips += 1;
         }
+    }
+}
+
+/// The first and last of some timestamps (nanoseconds), as a run's time is
+/// the span of its stream's own clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeSpan(Option<(i64, i64)>);
+
+impl TimeSpan {
+    /// Widens the span to hold `at`.
+    pub fn include(&mut self, at: i64) {
+        self.0 = Some(self.0.map_or((at, at), |(lo, hi)| (lo.min(at), hi.max(at))));
+    }
+
+    /// Widens the span to hold another.
+    pub fn merge(&mut self, other: TimeSpan) {
+        if let Some((first, last)) = other.0 {
+            self.include(first);
+            self.include(last);
+        }
+    }
+
+    /// The first and last timestamps, if any.
+    pub fn bounds(self) -> Option<(i64, i64)> {
+        self.0
+    }
+
+    /// Last minus first, if any.
+    pub fn duration(self) -> Option<i64> {
+        self.0.map(|(first, last)| last - first)
     }
 }

@@ -6,7 +6,7 @@ use super::profile::{self, Choice};
 use crate::cli::FailingArgs;
 use crate::config::Config;
 use crate::exit_codes;
-use crate::model::{RunCounts, Status};
+use crate::model::{RunCounts, Status, TimeSpan};
 use crate::repo::{Repository, StoredResult};
 use crate::report::json::{self, FailingDoc, FailingTest};
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
@@ -54,20 +54,18 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
         writer.flush()?;
     } else if let Some(latest) = repo.latest_run()? {
         let mut counts = RunCounts::default();
-        let mut span: Option<(i64, i64)> = None;
+        let mut span = TimeSpan::default();
         for stored in &failing {
             write_failure(ctx.stdout, &stored.result, &stored.profile)?;
             counts.add(Status::Fail, false);
             let result = &stored.result;
-            for at in [result.started_at, result.stopped_at].into_iter().flatten() {
-                span = Some(span.map_or((at, at), |(lo, hi)| (lo.min(at), hi.max(at))));
-            }
+            result.timestamps().for_each(|at| span.include(at));
         }
         if !ctx.quiet {
             let summary = Summary {
                 id: latest.id,
                 counts,
-                duration: span.map(|(first, last)| last - first),
+                duration: span.duration(),
                 previous: None,
             };
             write_summary(ctx.stdout, &summary)?;

@@ -8,7 +8,7 @@ use super::{Context, Error};
 use crate::cli::LastArgs;
 use crate::config::Config;
 use crate::exit_codes;
-use crate::model::{Profile, RunCounts};
+use crate::model::{Profile, RunCounts, TimeSpan};
 use crate::repo::{Repository, RunSummary};
 use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunTest};
 use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
@@ -76,19 +76,17 @@ fn profile_summary(
 ) -> anyhow::Result<Summary> {
     let tally = |run: &RunSummary| -> anyhow::Result<(RunCounts, Option<i64>)> {
         let mut counts = RunCounts::default();
-        let mut span: Option<(i64, i64)> = None;
+        let mut span = TimeSpan::default();
         repo.for_each_result(run.id, false, |stored| {
             if &stored.profile == profile {
                 let result = &stored.result;
                 let filtered = result.tags.iter().any(|t| filter_tags.contains(t));
                 counts.add(result.status, filtered);
-                for at in [result.started_at, result.stopped_at].into_iter().flatten() {
-                    span = Some(span.map_or((at, at), |(lo, hi)| (lo.min(at), hi.max(at))));
-                }
+                result.timestamps().for_each(|at| span.include(at));
             }
             anyhow::Ok(())
         })?;
-        Ok((counts, span.map(|(first, last)| last - first)))
+        Ok((counts, span.duration()))
     };
     let (counts, duration) = tally(run)?;
     let previous = match repo.run_before(run.id)? {

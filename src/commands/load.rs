@@ -9,7 +9,7 @@ use super::{Context, Error};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
 use crate::config::{Config, ProfileTags};
-use crate::model::{Profile, RunCounts, RunId, TestResult};
+use crate::model::{Profile, RunCounts, RunId, TestResult, TimeSpan};
 use crate::repo::{Repository, RunMeta, RunWriter};
 use crate::report::{SubunitWriter, write_failure, write_summary};
 use crate::subunit::Items;
@@ -135,7 +135,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         filter_tags,
         profile_tags,
     };
-    let mut span: Option<(i64, i64)> = None;
+    let mut span = TimeSpan::default();
     let mut done = Vec::new();
     for (worker, input) in inputs.into_iter().enumerate() {
         let mut tags = added_tags.clone();
@@ -173,16 +173,14 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
                 input.name
             )?;
         }
-        if let Some((first, last)) = collector.time_span() {
-            span = Some(span.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
-        }
+        span.merge(collector.time_span());
     }
     let Committed {
         id,
         echo,
         counts,
         per_profile,
-    } = sink.commit(span)?;
+    } = sink.commit(span.bounds())?;
     let echoed_subunit = match echo {
         Echo::Subunit(mut subunit) => {
             subunit.flush()?;
