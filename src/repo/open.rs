@@ -128,7 +128,7 @@ impl Repository {
             .map_err(sqlite)?;
         self.conn
             .execute_batch(
-                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
             )
             .map_err(sqlite)?;
         let found = schema::version(&self.conn).map_err(sqlite)?;
