@@ -58,7 +58,7 @@ fi
 MIN_RUNS=3       # at least this many timed runs, even for slow commands
 TIME_BUDGET=3    # seconds: stop adding runs above MIN_RUNS after this long (hyperfine: built in, also 3 s)
 HIST_STREAMS=4   # distinct streams reused for the history loads (generation is slower than our load)
-GEN_STREAM="${GEN_STREAM:-/work/shared/bench/gen_stream.py}"
+GEN_STREAM="${GEN_STREAM:-$REPO_ROOT/../shared/bench/gen_stream.py}"
 [[ -f "$GEN_STREAM" ]] || GEN_STREAM="$SCRIPT_DIR/gen_stream.py"
 
 say() { printf '[bench] %s\n' "$*" >&2; }
