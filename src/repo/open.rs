@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use super::Error;
@@ -121,13 +120,6 @@ impl Repository {
         let path = self.db_path.clone();
         let sqlite = |e| Error::from_sqlite(&path, e);
         self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
-        // Every testr command is short-lived: checkpointing the WAL as each
-        // one closes would make every command pay for the last load's
-        // writes. SQLite's automatic checkpoint (every 1000 pages, inside a
-        // commit) keeps the WAL bounded instead.
-        self.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(sqlite)?;
         // WAL lets readers see whole runs while a writer is busy; NORMAL
         // sync in WAL mode still never loses a committed-and-checkpointed run
         // on a process crash.
