@@ -2,7 +2,9 @@
 //! python-subunit's and testtools' stream consumers do: a test's events are
 //! grouped by (test id, route code), and the test is done at its final status.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{Attachment, Status, TestId, TestResult, TimeSpan};
 use crate::subunit::{Item, Packet};
@@ -184,7 +186,7 @@ impl Collector {
                     order,
                     result,
                     tags,
-                    open_files: HashMap::new(),
+                    open_files: HashMap::default(),
                 })
             }
         };

@@ -1,7 +1,7 @@
 //! Storing a run: results stream in, and the whole run commits in one
 //! IMMEDIATE transaction, so a reader sees it whole or not at all.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -105,9 +105,9 @@ impl Repository {
             next_seq: 0,
             next_output: 0,
             tests,
-            tag_sets: HashMap::new(),
-            profiles: HashMap::new(),
-            failed: HashMap::new(),
+            tag_sets: HashMap::default(),
+            profiles: HashMap::default(),
+            failed: HashMap::default(),
         })
     }
 }
@@ -297,7 +297,7 @@ impl TestIds {
         let count: i64 = tx.query_row("SELECT count(*) FROM test", [], |row| row.get(0))?;
         if count as usize > MAX_CACHED_TESTS {
             return Ok(TestIds {
-                ids: HashMap::new(),
+                ids: HashMap::default(),
                 complete: false,
             });
         }
