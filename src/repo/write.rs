@@ -63,6 +63,25 @@ pub struct RunWriter<'conn> {
     /// The (test, profile) pairs this run leaves failing, with the result
     /// that failed: a later pass in the same run takes a pair out again.
     failed: HashMap<(i64, i64), i64>,
+    /// Results not yet inserted: they go in [`RESULT_BATCH`] rows a
+    /// statement, which halves the cost of a statement a row.
+    pending: Vec<ResultRow>,
+}
+
+/// How many result rows one INSERT statement carries.
+const RESULT_BATCH: usize = 64;
+const RESULT_COLUMNS: usize = 9;
+
+/// One row of the `result` table, waiting for its batch.
+struct ResultRow {
+    seq: i64,
+    test_id: i64,
+    profile_id: i64,
+    status: u8,
+    started_at: Option<i64>,
+    stopped_at: Option<i64>,
+    tag_set_id: i64,
+    route_code: Option<String>,
 }
 
 /// The ids of test names, read from the database once when there are not
@@ -108,6 +127,7 @@ impl Repository {
             tag_sets: HashMap::default(),
             profiles: HashMap::default(),
             failed: HashMap::default(),
+            pending: Vec::with_capacity(RESULT_BATCH),
         })
     }
 }
@@ -135,23 +155,19 @@ impl RunWriter<'_> {
         let tag_set_id = self.tag_set_id(&result.tags)?;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO result (run_id, seq, test_id, profile_id, status, started_at,
-                                     stopped_at, tag_set_id, route_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                self.run.0,
-                seq,
-                test_id,
-                profile_id,
-                result.status.wire_code(),
-                result.started_at,
-                result.stopped_at,
-                tag_set_id,
-                result.route_code,
-            ])?;
+        self.pending.push(ResultRow {
+            seq,
+            test_id,
+            profile_id,
+            status: result.status.wire_code(),
+            started_at: result.started_at,
+            stopped_at: result.stopped_at,
+            tag_set_id,
+            route_code: result.route_code.clone(),
+        });
+        if self.pending.len() == RESULT_BATCH {
+            self.flush_results()?;
+        }
         for (position, attachment) in result.attachments.iter().enumerate() {
             self.tx
                 .prepare_cached(
@@ -206,11 +222,12 @@ impl RunWriter<'_> {
 
     /// Commits the run with its summary counts and the stream's time span,
     /// updating the failing state and timing history of what it ran.
-    pub fn commit(self, counts: RunCounts, span: Option<(i64, i64)>) -> Result<RunId, Error> {
+    pub fn commit(mut self, counts: RunCounts, span: Option<(i64, i64)>) -> Result<RunId, Error> {
         let (first, last) = span.unzip();
         let db_path = self.db_path.clone();
         let run = self.run;
-        let finish = || -> rusqlite::Result<()> {
+        let mut finish = || -> rusqlite::Result<()> {
+            self.flush_results()?;
             self.update_failing()?;
             self.tx.execute(sql::RECORD_TIMING, [run.0])?;
             self.tx.execute(
@@ -231,6 +248,34 @@ impl RunWriter<'_> {
         let outcome = finish().and_then(|()| self.tx.commit());
         outcome.map_err(|e| Error::from_sqlite(&db_path, e))?;
         Ok(run)
+    }
+
+    /// Inserts the pending result rows with one statement.
+    fn flush_results(&mut self) -> rusqlite::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; self.pending.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO result (run_id, seq, test_id, profile_id, status, started_at,
+                                 stopped_at, tag_set_id, route_code) VALUES {placeholders}"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        for (row_index, row) in self.pending.iter().enumerate() {
+            let at = row_index * RESULT_COLUMNS;
+            stmt.raw_bind_parameter(at + 1, self.run.0)?;
+            stmt.raw_bind_parameter(at + 2, row.seq)?;
+            stmt.raw_bind_parameter(at + 3, row.test_id)?;
+            stmt.raw_bind_parameter(at + 4, row.profile_id)?;
+            stmt.raw_bind_parameter(at + 5, row.status)?;
+            stmt.raw_bind_parameter(at + 6, row.started_at)?;
+            stmt.raw_bind_parameter(at + 7, row.stopped_at)?;
+            stmt.raw_bind_parameter(at + 8, row.tag_set_id)?;
+            stmt.raw_bind_parameter(at + 9, &row.route_code)?;
+        }
+        stmt.raw_execute()?;
+        self.pending.clear();
+        Ok(())
     }
 
     /// Applies the run to the failing set: a full run first clears the
