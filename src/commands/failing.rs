@@ -22,17 +22,16 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
         config.profile_tags(),
         ctx.stdout,
     )?;
-    let chosen = match choice {
-        Choice::Listed => return Ok(exit_codes::SUCCESS),
-        Choice::Show(chosen) => chosen,
+    let Choice::Show(scope) = choice else {
+        return Ok(exit_codes::SUCCESS);
     };
     let failing: Vec<_> = repo
         .failing()?
         .into_iter()
-        .filter(|stored| chosen.as_ref().is_none_or(|p| &stored.profile == p))
+        .filter(|stored| scope.covers(&stored.profile))
         .collect();
     if args.json {
-        let profiles = match &chosen {
+        let profiles = match scope.profile() {
             Some(profile) => vec![json::profile_tags(profile)],
             None => in_play.iter().map(json::profile_tags).collect(),
         };

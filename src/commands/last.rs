@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::profile::{self, Choice};
+use super::profile::{self, Choice, Scope};
 use super::{Context, Error};
 use crate::cli::LastArgs;
 use crate::config::Config;
@@ -26,25 +26,23 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
         config.profile_tags(),
         ctx.stdout,
     )?;
-    let chosen = match choice {
-        Choice::Listed => return Ok(exit_codes::SUCCESS),
-        Choice::Show(chosen) => chosen,
+    let Choice::Show(chosen) = choice else {
+        return Ok(exit_codes::SUCCESS);
     };
     // With one profile in the run, the run's own counts are the profile's.
-    let scope = chosen.filter(|_| several);
-    let in_scope = |p: &Profile| scope.as_ref().is_none_or(|s| s == p);
-    let summary = match &scope {
+    let scope = if several { chosen } else { Scope::all() };
+    let summary = match scope.profile() {
         None => summary_of(&run, repo.run_before(run.id)?.as_ref()),
-        Some(profile) => profile_summary(&repo, &run, profile, &config.filter_tags())?,
+        Some(profile) => profile_summary(&repo, &run, profile, &config)?,
     };
     if args.json {
-        let doc = last_doc(&repo, &run, &summary, &in_scope, &config.filter_tags())?;
+        let doc = last_doc(&repo, &run, &summary, &scope, &config)?;
         json::write_json(ctx.stdout, &doc)?;
     } else if args.subunit {
-        write_run_as_subunit(&repo, &run, &in_scope, ctx)?;
+        write_run_as_subunit(&repo, &run, &scope, ctx)?;
     } else {
         repo.for_each_result(run.id, true, |stored| {
-            if in_scope(&stored.profile) {
+            if scope.covers(&stored.profile) {
                 write_failure(ctx.stdout, &stored.result, &stored.profile)?;
             }
             anyhow::Ok(())
@@ -72,7 +70,7 @@ fn profile_summary(
     repo: &Repository,
     run: &RunSummary,
     profile: &Profile,
-    filter_tags: &[String],
+    config: &Config,
 ) -> anyhow::Result<Summary> {
     let tally = |run: &RunSummary| -> anyhow::Result<(RunCounts, Option<i64>)> {
         let mut counts = RunCounts::default();
@@ -80,7 +78,7 @@ fn profile_summary(
         repo.for_each_result(run.id, false, |stored| {
             if &stored.profile == profile {
                 let result = &stored.result;
-                let filtered = result.tags.iter().any(|t| filter_tags.contains(t));
+                let filtered = config.is_filtered(&result.tags);
                 counts.add(result.status, filtered);
                 result.timestamps().for_each(|at| span.include(at));
             }
@@ -107,15 +105,15 @@ fn last_doc(
     repo: &Repository,
     run: &RunSummary,
     summary: &Summary,
-    in_scope: &dyn Fn(&Profile) -> bool,
-    filter_tags: &[String],
+    scope: &Scope,
+    config: &Config,
 ) -> anyhow::Result<LastDoc> {
     let mut per_profile: BTreeMap<Profile, RunCounts> = BTreeMap::new();
     let mut tests = Vec::new();
     repo.for_each_result(run.id, false, |stored| {
-        if in_scope(&stored.profile) {
+        if scope.covers(&stored.profile) {
             let result = &stored.result;
-            let filtered = result.tags.iter().any(|t| filter_tags.contains(t));
+            let filtered = config.is_filtered(&result.tags);
             per_profile
                 .entry(stored.profile.clone())
                 .or_default()
@@ -165,7 +163,7 @@ pub(super) fn exit_status(counts: RunCounts) -> u8 {
 fn write_run_as_subunit(
     repo: &Repository,
     run: &RunSummary,
-    in_scope: &dyn Fn(&Profile) -> bool,
+    scope: &Scope,
     ctx: &mut Context<'_>,
 ) -> anyhow::Result<()> {
     let mut outputs = repo.run_outputs(run.id)?.into_iter().peekable();
@@ -174,7 +172,7 @@ fn write_run_as_subunit(
         while let Some((_, output)) = outputs.next_if(|(before, _)| *before <= stored.seq) {
             writer.write_output(&output)?;
         }
-        if in_scope(&stored.profile) {
+        if scope.covers(&stored.profile) {
             writer.write_result(&stored.result)?;
         }
         anyhow::Ok(())

@@ -8,7 +8,7 @@ use std::io::{self, BufReader, Read, Write};
 use super::{Context, Error};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
-use crate::config::{Config, ProfileTags};
+use crate::config::Config;
 use crate::model::{Profile, RunCounts, RunId, TestResult, TimeSpan};
 use crate::repo::{Repository, RunMeta, RunWriter};
 use crate::report::{SubunitWriter, write_failure, write_summary};
@@ -56,8 +56,7 @@ struct Sink<'conn, 'out> {
     echo: Echo<'out>,
     counts: RunCounts,
     per_profile: BTreeMap<Profile, RunCounts>,
-    filter_tags: Vec<String>,
-    profile_tags: ProfileTags,
+    config: Config,
 }
 
 impl<'out> Sink<'_, 'out> {
@@ -75,8 +74,8 @@ impl<'out> Sink<'_, 'out> {
     fn take(&mut self, collected: Collected) -> anyhow::Result<()> {
         match collected {
             Collected::Test(result) => {
-                let profile = self.profile_tags.profile_of(&result.tags);
-                let filtered = result.tags.iter().any(|t| self.filter_tags.contains(t));
+                let profile = self.config.profile_tags().profile_of(&result.tags);
+                let filtered = self.config.is_filtered(&result.tags);
                 self.counts.add(result.status, filtered);
                 self.per_profile
                     .entry(profile.clone())
@@ -93,10 +92,10 @@ impl<'out> Sink<'_, 'out> {
 
 pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
-    let filter_tags = config.filter_tags();
-    let profile_tags = config.profile_tags().clone();
     let added_tags: Vec<String> = match &args.profile {
-        Some(requested) => profile::parse(requested, &profile_tags)?.tags().to_vec(),
+        Some(requested) => profile::parse(requested, config.profile_tags())?
+            .tags()
+            .to_vec(),
         None => Vec::new(),
     };
     // Every file is opened before anything is stored: a missing one stores nothing.
@@ -132,8 +131,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         echo,
         counts: RunCounts::default(),
         per_profile: BTreeMap::new(),
-        filter_tags,
-        profile_tags,
+        config,
     };
     let mut span = TimeSpan::default();
     let mut done = Vec::new();

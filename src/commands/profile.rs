@@ -36,14 +36,35 @@ pub fn parse(requested: &str, profile_tags: &ProfileTags) -> Result<Profile, Err
 pub enum Choice {
     /// `--profiles`: the profiles were printed; nothing else to do.
     Listed,
-    /// Show this profile only; `None`: every profile (JSON), or there are no
-    /// results at all.
-    Show(Option<Profile>),
+    /// Show the results in this scope.
+    Show(Scope),
+}
+
+/// The profiles a command speaks of: one, or every one (JSON output, or a
+/// repository with no results at all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope(Option<Profile>);
+
+impl Scope {
+    /// Every profile.
+    pub fn all() -> Scope {
+        Scope(None)
+    }
+
+    /// The one profile, when the scope is one.
+    pub fn profile(&self) -> Option<&Profile> {
+        self.0.as_ref()
+    }
+
+    /// Whether results of `profile` are in scope.
+    pub fn covers(&self, profile: &Profile) -> bool {
+        self.0.as_ref().is_none_or(|only| only == profile)
+    }
 }
 
 /// Picks the profile among those `in_play`: the one asked for, or the only
 /// one there is. Several and none asked for is an error that lists them,
-/// except for `json` output, which covers them all (`Show(None)`).
+/// except for `json` output, which covers them all.
 pub fn choose(
     args: &ProfileArgs,
     json: bool,
@@ -71,7 +92,7 @@ pub fn choose(
         Some(requested) => {
             let profile = parse(requested, profile_tags)?;
             if in_play.contains(&profile) {
-                Ok(Choice::Show(Some(profile)))
+                Ok(Choice::Show(Scope(Some(profile))))
             } else {
                 Err(Error::UnknownProfile {
                     requested: requested.clone(),
@@ -80,9 +101,9 @@ pub fn choose(
                 .into())
             }
         }
-        None if json => Ok(Choice::Show(None)),
+        None if json => Ok(Choice::Show(Scope::all())),
         None if in_play.len() > 1 => Err(Error::SeveralProfiles { known: known() }.into()),
-        None => Ok(Choice::Show(in_play.into_iter().next())),
+        None => Ok(Choice::Show(Scope(in_play.into_iter().next()))),
     }
 }
 

@@ -24,14 +24,13 @@ pub fn run(ctx: &mut Context<'_>, args: &SlowestArgs) -> anyhow::Result<u8> {
         config.profile_tags(),
         ctx.stdout,
     )?;
-    let chosen = match choice {
-        Choice::Listed => return Ok(exit_codes::SUCCESS),
-        Choice::Show(chosen) => chosen,
+    let Choice::Show(scope) = choice else {
+        return Ok(exit_codes::SUCCESS);
     };
     let mut rows: Vec<_> = repo
         .durations(run.id)?
         .into_iter()
-        .filter(|(_, profile, _)| chosen.as_ref().is_none_or(|p| profile == p))
+        .filter(|(_, profile, _)| scope.covers(profile))
         .collect();
     if !args.all {
         rows.truncate(DEFAULT_ROWS);

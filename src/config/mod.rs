@@ -30,6 +30,7 @@ pub enum Error {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     ini: Ini,
+    filter_tags: Vec<String>,
     profile_tags: ProfileTags,
 }
 
@@ -48,7 +49,12 @@ impl Config {
         })?;
         let profile_tags = ProfileTags::parse(&words(&ini, "profile_tags"))
             .map_err(|source| Error::Pattern { path, source })?;
-        Ok(Config { ini, profile_tags })
+        let filter_tags = words(&ini, "filter_tags");
+        Ok(Config {
+            ini,
+            filter_tags,
+            profile_tags,
+        })
     }
 
     /// A raw value from `[DEFAULT]`.
@@ -56,9 +62,10 @@ impl Config {
         self.ini.get("DEFAULT", key)
     }
 
-    /// `filter_tags`: tests carrying any of these tags are not counted.
-    pub fn filter_tags(&self) -> Vec<String> {
-        words(&self.ini, "filter_tags")
+    /// Whether a result with these tags carries one of `filter_tags`, and
+    /// so is not counted unless it failed.
+    pub fn is_filtered(&self, tags: &[String]) -> bool {
+        tags.iter().any(|t| self.filter_tags.contains(t))
     }
 
     /// `profile_tags`: the tags (or glob patterns) that identify profiles.
