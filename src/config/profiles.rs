@@ -30,6 +30,15 @@ impl ProfileTags {
         Ok(ProfileTags { patterns })
     }
 
+    /// Adds tags that identify profiles by their exact names.
+    pub fn add_names<'a>(&mut self, names: impl IntoIterator<Item = &'a String>) {
+        for name in names {
+            let pattern = Regex::new(&format!("^{}$", regex::escape(name)))
+                .expect("an escaped name is a valid pattern");
+            self.patterns.push(pattern);
+        }
+    }
+
     /// Whether any profile tags are configured.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
