@@ -140,6 +140,7 @@ fn last_doc(
             id: run.id.0,
             recorded_at: run.recorded_at,
             partial: run.partial,
+            interrupted: run.interrupted,
             command: run.command.clone(),
             counts: summary.counts.into(),
             duration: summary.duration.map(json::seconds),

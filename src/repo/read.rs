@@ -3,6 +3,7 @@
 use std::iter::Peekable;
 
 use rusqlite::{OptionalExtension, Row, params};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Error, Repository, parse_tags, tags_key, timing};
 use crate::model::{Attachment, Profile, RunCounts, RunId, Status, TestId, TestResult};
@@ -14,6 +15,8 @@ pub struct RunSummary {
     /// Unix seconds when the run was stored.
     pub recorded_at: i64,
     pub partial: bool,
+    /// Ctrl-C stopped the run.
+    pub interrupted: bool,
     pub command: Option<String>,
     /// The first and last timestamps of the run's stream, in nanoseconds.
     pub span: Option<(i64, i64)>,
@@ -80,7 +83,7 @@ impl Repository {
     ) -> Result<Option<RunSummary>, Error> {
         let sql = format!(
             "SELECT id, recorded_at, partial, command, first_timestamp, last_timestamp,
-                    tests_run, failures, skips FROM run {clause}"
+                    tests_run, failures, skips, interrupted FROM run {clause}"
         );
         self.conn
             .prepare_cached(&sql)
@@ -92,6 +95,7 @@ impl Repository {
                         id: RunId(row.get(0)?),
                         recorded_at: row.get(1)?,
                         partial: row.get(2)?,
+                        interrupted: row.get(9)?,
                         command: row.get(3)?,
                         span: first.zip(last),
                         counts: RunCounts {
@@ -253,6 +257,28 @@ impl Repository {
                 ))
             })?
             .collect()
+        };
+        query().map_err(|e| self.sqlite(e))
+    }
+
+    /// The expected duration (ns) of every test with a timing history under
+    /// `profile`, by test id.
+    pub fn estimates(&self, profile: &Profile) -> Result<HashMap<String, i64>, Error> {
+        let query = || -> rusqlite::Result<HashMap<String, i64>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT t.name, m.samples FROM timing m
+                 JOIN test t ON t.id = m.test_id JOIN profile p ON p.id = m.profile_id
+                 WHERE p.tags = ?1",
+            )?;
+            let mut estimates = HashMap::default();
+            let mut rows = stmt.query([tags_key(profile.tags())])?;
+            while let Some(row) = rows.next()? {
+                let samples: String = row.get(1)?;
+                if let Some(estimate) = timing::estimate(&timing::unpack(&samples)) {
+                    estimates.insert(row.get(0)?, estimate);
+                }
+            }
+            Ok(estimates)
         };
         query().map_err(|e| self.sqlite(e))
     }

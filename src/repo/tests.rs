@@ -20,6 +20,7 @@ fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]
         .begin_run(&RunMeta {
             partial,
             command: Some("testr load".into()),
+            interrupted: false,
         })
         .unwrap();
     let mut counts = RunCounts::default();

@@ -46,6 +46,8 @@ pub struct RunMeta {
     pub partial: bool,
     /// The command line that produced the run, shown by `last --json`.
     pub command: Option<String>,
+    /// Ctrl-C stopped the run; it holds what finished (and is partial).
+    pub interrupted: bool,
 }
 
 /// A run being written. Dropping it without [`RunWriter::commit`] stores
@@ -110,9 +112,16 @@ impl Repository {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         tx.execute(
-            "INSERT INTO run (id, recorded_at, partial, command, tests_run, failures, skips)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0)",
-            params![id, recorded_at, meta.partial, meta.command],
+            "INSERT INTO run (id, recorded_at, partial, interrupted, command,
+                              tests_run, failures, skips)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)",
+            params![
+                id,
+                recorded_at,
+                meta.partial || meta.interrupted,
+                meta.interrupted,
+                meta.command
+            ],
         )
         .map_err(sqlite)?;
         let tests = TestIds::load(&tx).map_err(sqlite)?;
@@ -120,7 +129,7 @@ impl Repository {
             tx,
             db_path,
             run: RunId(id),
-            partial: meta.partial,
+            partial: meta.partial || meta.interrupted,
             next_seq: 0,
             next_output: 0,
             tests,

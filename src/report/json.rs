@@ -48,6 +48,8 @@ pub struct RunDoc {
     /// Unix seconds when the run was stored.
     pub recorded_at: i64,
     pub partial: bool,
+    /// Ctrl-C stopped the run: it holds what finished.
+    pub interrupted: bool,
     pub command: Option<String>,
     #[serde(flatten)]
     pub counts: Counts,
