@@ -9,6 +9,7 @@ pub mod exit_codes;
 pub mod model;
 pub mod repo;
 pub mod report;
+pub mod runner;
 pub mod subunit;
 
 use std::ffi::OsString;

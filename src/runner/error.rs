@@ -1,0 +1,72 @@
+//! Why a run could not go on. Nothing is stored after any of these.
+
+use crate::model::Profile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("failed to start `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("failed to run `{command}`: it {status} and reported no results{}", stderr_tail(.stderr))]
+    NoResults {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("failed to list the tests with `{command}`: it {status}{}", stderr_tail(.stderr))]
+    Listing {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error(
+        "failed to select tests: {count} id(s) of {origin} are not among the tests listed{}: {}",
+        profile_suffix(.profile), shown(.ids)
+    )]
+    UnknownIds {
+        origin: String,
+        profile: Profile,
+        count: usize,
+        ids: Vec<String>,
+    },
+    #[error(
+        "failed to select tests of profile `{profile}`: test_command can only run everything; \
+         selecting tests needs test_list_option and test_id_option in .testr.conf"
+    )]
+    CannotSelect { profile: String },
+    #[error("failed to prepare the run: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Text for the end of a one-line message: what stderr said last.
+fn stderr_tail(stderr: &str) -> String {
+    let last = stderr.trim().lines().rev().find(|l| !l.trim().is_empty());
+    match last {
+        Some(line) => format!("; its stderr ends: {}", line.trim()),
+        None => String::new(),
+    }
+}
+
+fn profile_suffix(profile: &Profile) -> String {
+    if profile.is_empty() {
+        String::new()
+    } else {
+        format!(" for profile {profile}")
+    }
+}
+
+fn shown(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(", ... ({} more)", ids.len() - SHOWN));
+    }
+    text
+}

@@ -1,0 +1,43 @@
+//! What the runner tells its consumers (the recorder, the reporters) while
+//! it runs, and what it returns at the end.
+
+use std::time::Duration;
+
+use crate::collect::Collected;
+use crate::model::Profile;
+
+/// Something that happened during a run, in order.
+#[derive(Debug)]
+pub enum RunEvent {
+    /// The first process of a profile started with this command line.
+    Started { profile: Profile, command: String },
+    /// A profile's tests are listed: this many will run.
+    Planned { profile: Profile, tests: usize },
+    /// A test finished (tagged with its profile's tags and `worker-N`), or
+    /// output that belongs to no test.
+    Collected(Collected),
+    /// Text a process wrote to its stderr, forwarded as it came.
+    Stderr(Vec<u8>),
+    /// Something the user should know that is not a test result: a worker
+    /// that died and was replaced, a timeout, an interruption.
+    Notice(String),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Ctrl-C stopped the run: what finished is all there is.
+    pub interrupted: bool,
+    /// One entry per worker slot (`worker-N`).
+    pub workers: Vec<WorkerBalance>,
+}
+
+/// How one worker slot spent the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerBalance {
+    pub slot: usize,
+    /// How many tests it finished.
+    pub tests: usize,
+    /// How long it sat idle between its last test and the end of the run.
+    pub idle_at_end: Duration,
+}

@@ -1,0 +1,48 @@
+//! The meta-runner: runs the selected tests of every selected profile on
+//! long-lived workers (or batches of a classic `test_command`), handing out
+//! tests as workers are about to run out. The only async code of testr; it
+//! owns its tokio runtime, emits [`RunEvent`]s, and never prints or touches
+//! the repository.
+
+mod command;
+mod dispatch;
+mod error;
+mod event;
+mod process;
+mod schedule;
+mod spec;
+mod unix;
+
+pub use command::quote;
+pub use dispatch::LISTING_DONE;
+pub use error::RunError;
+pub use event::{RunEvent, RunReport, WorkerBalance};
+pub use spec::{IdSet, ProfileRun, RunSpec, Selection};
+
+use std::sync::mpsc::Sender;
+
+use dispatch::{Mode, dispatch};
+
+/// The Python worker shipped with testr (`$PYTHON_WORKER` in a command):
+/// stdlib-only, it speaks docs/worker-protocol.md for unittest suites.
+pub const PYTHON_WORKER: &str = include_str!("../../python/testr_subunit.py");
+
+/// Runs the tests; events arrive on `events` as they happen.
+pub fn run(spec: RunSpec, events: Sender<RunEvent>) -> Result<RunReport, RunError> {
+    let runtime = runtime()?;
+    let dispatched = runtime.block_on(dispatch(spec, Mode::Run, events))?;
+    Ok(dispatched.report)
+}
+
+/// Lists the selected tests of each profile of `spec`, in its order.
+pub fn list(spec: RunSpec, events: Sender<RunEvent>) -> Result<Vec<Vec<String>>, RunError> {
+    let runtime = runtime()?;
+    let dispatched = runtime.block_on(dispatch(spec, Mode::List, events))?;
+    Ok(dispatched.listed)
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}

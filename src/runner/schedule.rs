@@ -1,0 +1,282 @@
+//! The online scheduler: each profile's selected tests, longest expected
+//! first, handed out a unit at a time as workers are about to run out.
+//!
+//! A unit is one test, or a `group_regex` group that must run on one worker
+//! in order. Its expected duration is the median of its recent durations
+//! (`repo::timing::estimate`), so one noisy run does not mislead. Units with
+//! no history at all come first, in the order the tests were listed: a new
+//! test may be long, and a long test started last is what leaves workers
+//! idle at the end of a run.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
+
+/// How much expected work a streaming worker is given ahead: enough that a
+/// worker running short tests never waits for its next id, and so little
+/// that a mis-estimated long test holds back nothing behind it.
+pub const LOOKAHEAD: Duration = Duration::from_millis(2);
+
+/// The most units a streaming worker holds that it has not started.
+pub const MAX_AHEAD: usize = 64;
+
+/// What a test with no history is expected to take before any test of its
+/// profile has finished in this run.
+const UNKNOWN_GUESS: Duration = Duration::from_millis(100);
+
+/// Tests that run on one worker, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub ids: Vec<String>,
+    /// Nanoseconds expected, when every test of the unit has a history.
+    pub estimate: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    units: VecDeque<Unit>,
+    /// Durations of the tests finished in this run, for tests with no history.
+    finished: u64,
+    finished_nanos: i64,
+}
+
+/// The units of every profile of a run, indexed by profile position.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    queues: Vec<Queue>,
+}
+
+impl Scheduler {
+    pub fn new(profiles: usize) -> Scheduler {
+        Scheduler {
+            queues: (0..profiles).map(|_| Queue::default()).collect(),
+        }
+    }
+
+    /// Queues a profile's selected tests (in listing order), grouped by
+    /// `group` and ordered for dispatch.
+    pub fn plan(
+        &mut self,
+        profile: usize,
+        ids: Vec<String>,
+        estimates: Option<&HashMap<String, i64>>,
+        group: Option<&Regex>,
+    ) {
+        let units = make_units(ids, group, estimates);
+        let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
+            units.into_iter().partition(|u| u.estimate.is_none());
+        // Stable: equal estimates keep their listing order.
+        known.sort_by_key(|u| std::cmp::Reverse(u.estimate));
+        unknown.append(&mut known);
+        self.queues[profile].units = unknown.into();
+    }
+
+    /// The next unit for a worker of `profile`.
+    pub fn next(&mut self, profile: usize) -> Option<Unit> {
+        self.queues[profile].units.pop_front()
+    }
+
+    /// Units for one process of a classic command: a share of what is left
+    /// that shrinks as the run nears its end (guided self-scheduling), so
+    /// that the last processes are short.
+    pub fn batch(&mut self, profile: usize, workers: usize) -> Vec<Unit> {
+        let (_, remaining) = self.remaining(profile);
+        let share = remaining / (2 * workers.max(1) as i64);
+        let mut batch = Vec::new();
+        let mut taken = 0;
+        while let Some(unit) = self.queues[profile].units.front() {
+            if !batch.is_empty() && taken + self.expected(profile, unit.estimate) > share {
+                break;
+            }
+            taken += self.expected(profile, unit.estimate);
+            batch.extend(self.queues[profile].units.pop_front());
+        }
+        batch
+    }
+
+    /// Puts units back at the front, to run next (a crashed worker's).
+    pub fn requeue(&mut self, profile: usize, units: Vec<Unit>) {
+        let queue = &mut self.queues[profile].units;
+        for unit in units.into_iter().rev() {
+            queue.push_front(unit);
+        }
+    }
+
+    /// Records a test of `profile` that took `nanos` in this run.
+    pub fn observe(&mut self, profile: usize, nanos: i64) {
+        let queue = &mut self.queues[profile];
+        queue.finished += 1;
+        queue.finished_nanos += nanos.max(0);
+    }
+
+    /// What a unit is expected to take, in nanoseconds: its estimate, or for
+    /// a unit with no history the mean of the tests finished so far.
+    pub fn expected(&self, profile: usize, estimate: Option<i64>) -> i64 {
+        estimate.unwrap_or_else(|| {
+            let queue = &self.queues[profile];
+            if queue.finished == 0 {
+                UNKNOWN_GUESS.as_nanos() as i64
+            } else {
+                queue.finished_nanos / queue.finished as i64
+            }
+        })
+    }
+
+    /// The units left for `profile` and the nanoseconds they are expected to take.
+    pub fn remaining(&self, profile: usize) -> (usize, i64) {
+        let queue = &self.queues[profile];
+        let nanos = queue
+            .units
+            .iter()
+            .map(|u| self.expected(profile, u.estimate))
+            .sum();
+        (queue.units.len(), nanos)
+    }
+
+    /// Whether `profile` has units left.
+    pub fn has_work(&self, profile: usize) -> bool {
+        !self.queues[profile].units.is_empty()
+    }
+
+    /// Drops every unit not handed out (the run was interrupted).
+    pub fn clear(&mut self) {
+        for queue in &mut self.queues {
+            queue.units.clear();
+        }
+    }
+}
+
+/// Splits `ids` into units: a test alone, or every test whose id gives the
+/// same `group` match, in listing order, placed where its first test was.
+pub fn make_units(
+    ids: Vec<String>,
+    group: Option<&Regex>,
+    estimates: Option<&HashMap<String, i64>>,
+) -> Vec<Unit> {
+    let estimate_of = |id: &str| estimates.and_then(|e| e.get(id).copied());
+    let Some(group) = group else {
+        return ids
+            .into_iter()
+            .map(|id| Unit {
+                estimate: estimate_of(&id),
+                ids: vec![id],
+            })
+            .collect();
+    };
+    let mut units: Vec<Unit> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::default();
+    for id in ids {
+        let estimate = estimate_of(&id);
+        let key = group.find(&id).map(|m| m.as_str().to_owned());
+        match key.as_ref().and_then(|k| by_key.get(k)) {
+            Some(&index) => {
+                let unit = &mut units[index];
+                unit.estimate = unit.estimate.zip(estimate).map(|(a, b)| a + b);
+                unit.ids.push(id);
+            }
+            None => {
+                if let Some(key) = key {
+                    by_key.insert(key, units.len());
+                }
+                units.push(Unit {
+                    ids: vec![id],
+                    estimate,
+                });
+            }
+        }
+    }
+    units
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn estimates(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn unknown_first_then_longest_first() {
+        let mut s = Scheduler::new(1);
+        let e = estimates(&[("a", 10), ("b", 30), ("d", 20), ("e", 30)]);
+        s.plan(0, ids(&["a", "b", "c", "d", "e", "f"]), Some(&e), None);
+        let order: Vec<String> = std::iter::from_fn(|| s.next(0))
+            .map(|u| u.ids.join("+"))
+            .collect();
+        assert_eq!(order, ["c", "f", "b", "e", "d", "a"]);
+    }
+
+    #[test]
+    fn groups_stay_together_in_order() {
+        let group = Regex::new(r"^(?:[^.]+\.)").unwrap();
+        let e = estimates(&[("x.1", 1), ("y.1", 5), ("x.2", 7)]);
+        let units = make_units(ids(&["x.1", "y.1", "x.2", "z"]), Some(&group), Some(&e));
+        assert_eq!(
+            units,
+            [
+                Unit {
+                    ids: ids(&["x.1", "x.2"]),
+                    estimate: Some(8)
+                },
+                Unit {
+                    ids: ids(&["y.1"]),
+                    estimate: Some(5)
+                },
+                Unit {
+                    ids: ids(&["z"]),
+                    estimate: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_tests_are_expected_to_take_what_finished_tests_took() {
+        let mut s = Scheduler::new(1);
+        assert_eq!(s.expected(0, None), UNKNOWN_GUESS.as_nanos() as i64);
+        s.observe(0, 10);
+        s.observe(0, 30);
+        assert_eq!(s.expected(0, None), 20);
+        assert_eq!(s.expected(0, Some(5)), 5);
+    }
+
+    #[test]
+    fn batches_shrink_towards_the_end() {
+        let mut s = Scheduler::new(1);
+        let names: Vec<String> = (0..64).map(|i| format!("t{i:02}")).collect();
+        let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 100)).collect();
+        s.plan(0, names, Some(&e), None);
+        let mut sizes = Vec::new();
+        loop {
+            let batch = s.batch(0, 2);
+            if batch.is_empty() {
+                break;
+            }
+            sizes.push(batch.len());
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 64);
+        assert_eq!(sizes[0], 16, "{sizes:?}");
+        assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+        assert_eq!(*sizes.last().unwrap(), 1);
+    }
+
+    #[test]
+    fn requeued_units_come_next() {
+        let mut s = Scheduler::new(2);
+        s.plan(1, ids(&["a", "b"]), None, None);
+        let a = s.next(1).unwrap();
+        s.requeue(1, vec![a.clone()]);
+        assert_eq!(s.next(1), Some(a));
+        assert!(s.has_work(1));
+        assert!(!s.has_work(0));
+        s.clear();
+        assert!(!s.has_work(1));
+    }
+}

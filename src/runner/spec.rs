@@ -1,0 +1,177 @@
+//! What the runner is asked to do: which profiles, how to start their
+//! tests, which tests to select, and what history knows of their durations.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::RunError;
+use crate::config::{Launch, RunnerSettings};
+use crate::model::Profile;
+
+/// One profile of a run.
+#[derive(Debug, Clone)]
+pub struct ProfileRun {
+    /// The name `$PROFILE` becomes (empty for the unnamed profile).
+    pub name: String,
+    /// The tags every result of the profile carries.
+    pub profile: Profile,
+    pub settings: RunnerSettings,
+}
+
+impl ProfileRun {
+    pub fn launch(&self) -> &Launch {
+        &self.settings.launch
+    }
+}
+
+/// A run of the selected tests of some profiles.
+#[derive(Debug)]
+pub struct RunSpec {
+    /// The project directory: where commands run.
+    pub project: PathBuf,
+    pub profiles: Vec<ProfileRun>,
+    /// How many tests run at once, over every profile.
+    pub concurrency: usize,
+    pub selection: Selection,
+    /// Expected durations (ns) from history, per profile position and test id.
+    pub estimates: Vec<HashMap<String, i64>>,
+    /// Arguments given after `--`.
+    pub extra_args: Vec<String>,
+}
+
+/// Which listed tests run: those matching any filter (all when there are
+/// none) and in every id set.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub filters: Vec<Regex>,
+    pub id_sets: Vec<IdSet>,
+}
+
+/// Ids named by `--failing` or `--load-list`.
+#[derive(Debug, Default)]
+pub struct IdSet {
+    /// Where the ids come from, for errors (`--load-list sel.json`).
+    pub source: String,
+    /// Ids selected in every profile.
+    pub every_profile: HashSet<String>,
+    /// Ids selected in one profile only.
+    pub per_profile: std::collections::HashMap<Profile, HashSet<String>>,
+    /// Whether an id that is not listed is an error (a list the user
+    /// wrote) rather than a test that went away (a stored failure).
+    pub must_be_listed: bool,
+}
+
+impl IdSet {
+    fn contains(&self, profile: &Profile, id: &str) -> bool {
+        self.every_profile.contains(id)
+            || self
+                .per_profile
+                .get(profile)
+                .is_some_and(|ids| ids.contains(id))
+    }
+
+    /// The ids this set names for `profile` that are not in `listed`.
+    fn unlisted(&self, profile: &Profile, listed: &HashSet<&str>) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .every_profile
+            .iter()
+            .chain(self.per_profile.get(profile).into_iter().flatten())
+            .filter(|id| !listed.contains(id.as_str()))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+}
+
+impl Selection {
+    /// Whether anything narrows the run (then it is stored as partial).
+    pub fn is_narrowed(&self) -> bool {
+        !self.filters.is_empty() || !self.id_sets.is_empty()
+    }
+
+    /// The selected tests of a profile, in listing order. Ids a user listed
+    /// that the profile does not have are an error.
+    pub fn select(&self, profile: &Profile, listed: Vec<String>) -> Result<Vec<String>, RunError> {
+        if !self.id_sets.is_empty() {
+            let known: HashSet<&str> = listed.iter().map(String::as_str).collect();
+            for set in self.id_sets.iter().filter(|s| s.must_be_listed) {
+                let missing = set.unlisted(profile, &known);
+                if !missing.is_empty() {
+                    return Err(RunError::UnknownIds {
+                        origin: set.source.clone(),
+                        profile: profile.clone(),
+                        count: missing.len(),
+                        ids: missing,
+                    });
+                }
+            }
+        }
+        Ok(listed
+            .into_iter()
+            .filter(|id| self.filters.is_empty() || self.filters.iter().any(|f| f.is_match(id)))
+            .filter(|id| self.id_sets.iter().all(|set| set.contains(profile, id)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed() -> Vec<String> {
+        ["a.one", "a.two", "b.one"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn filters_are_a_union_of_searches() {
+        let selection = Selection {
+            filters: vec![Regex::new("two").unwrap(), Regex::new("^b").unwrap()],
+            id_sets: vec![],
+        };
+        let picked = selection.select(&Profile::default(), listed()).unwrap();
+        assert_eq!(picked, ["a.two", "b.one"]);
+    }
+
+    #[test]
+    fn id_sets_narrow_per_profile() {
+        let py311 = Profile::new(["py311".to_owned()]);
+        let set = IdSet {
+            source: "--failing".into(),
+            every_profile: ["a.one".to_owned()].into(),
+            per_profile: [(py311.clone(), ["b.one".to_owned()].into())].into(),
+            must_be_listed: false,
+        };
+        let selection = Selection {
+            filters: vec![],
+            id_sets: vec![set],
+        };
+        assert_eq!(
+            selection.select(&py311, listed()).unwrap(),
+            ["a.one", "b.one"]
+        );
+        assert_eq!(
+            selection.select(&Profile::default(), listed()).unwrap(),
+            ["a.one"]
+        );
+    }
+
+    #[test]
+    fn a_listed_id_that_is_not_there_is_an_error() {
+        let selection = Selection {
+            filters: vec![],
+            id_sets: vec![IdSet {
+                source: "--load-list ids.txt".into(),
+                every_profile: ["a.one".to_owned(), "nope".to_owned()].into(),
+                must_be_listed: true,
+                ..IdSet::default()
+            }],
+        };
+        let err = selection.select(&Profile::default(), listed()).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+}
