@@ -10,3 +10,6 @@ pub const USAGE: u8 = 2;
 /// corrupt or unwritable database, a bad `.testr.conf`. Nothing stored was
 /// changed.
 pub const ERROR: u8 = 3;
+/// Ctrl-C stopped `run`: what finished was stored as an interrupted,
+/// partial run (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;

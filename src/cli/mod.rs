@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a repository (.testrepository/) in the project directory.
-    Init,
+    Init(InitArgs),
     /// Store a subunit v2 stream (stdin, or each FILE as one worker) as a run.
     Load(LoadArgs),
     /// Show the latest run again: its failures and its summary.
@@ -40,6 +40,87 @@ pub enum Command {
     Stats(StatsArgs),
     /// Show the slowest tests of the latest run.
     Slowest(SlowestArgs),
+    /// Run the tests of every selected profile, in parallel, and store them
+    /// as one run.
+    Run(RunArgs),
+    /// List the tests the test command knows, without running them.
+    ListTests(ListTestsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Also write a .testr.conf that runs a plain unittest project with the
+    /// Python worker shipped with testr, discovering tests from START_DIR.
+    #[arg(long, value_name = "START_DIR", num_args = 0..=1, default_missing_value = ".")]
+    pub unittest: Option<String>,
+}
+
+/// Which tests: regular expressions searched in test ids (any one
+/// matching selects a test), and arguments for the test command.
+#[derive(Debug, Args)]
+pub struct TestFilters {
+    /// Select the tests whose ids match any of these regular expressions
+    /// (searched anywhere in the id); all tests when none.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Arguments after `--` are appended to the test command.
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub tests: TestFilters,
+    /// Run only the tests failing now (per profile); store the run as partial.
+    #[arg(long)]
+    pub failing: bool,
+    /// Store the run as partial: tests it does not run keep their failing state.
+    #[arg(long)]
+    pub partial: bool,
+    /// Run only the test ids in FILE (one a line, for every selected profile).
+    #[arg(long, value_name = "FILE")]
+    pub load_list: Option<PathBuf>,
+    /// Read the --load-list FILE as the JSON that `failing --json` and
+    /// `list-tests --json` print: a `tests` array of {id, profile} records
+    /// (or the array alone), selecting per profile.
+    #[arg(long, requires = "load_list")]
+    pub load_list_json: bool,
+    /// How many tests run at once (default: test_run_concurrency, else the
+    /// number of CPUs).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
+    /// Accepted for compatibility: testr always runs tests in parallel.
+    #[arg(long)]
+    pub parallel: bool,
+    /// Write the results as subunit v2 to stdout, and nothing else.
+    #[arg(long)]
+    pub subunit: bool,
+    /// Create the repository first if there is none.
+    #[arg(long)]
+    pub force_init: bool,
+    /// Fail a test that runs longer than SECS, killing its worker (default:
+    /// the `timeout` key of .testr.conf; none).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
+    /// Run only this configured profile (repeatable; default: every one).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListTestsArgs {
+    #[command(flatten)]
+    pub tests: TestFilters,
+    /// List the tests of this configured profile (repeatable with --json).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// Print the configured profiles, one a line.
+    #[arg(long)]
+    pub profiles: bool,
+    /// Print one JSON object covering every selected profile (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 
-use super::{Context, failing, init, last, load, slowest, stats};
+use super::{Context, failing, init, last, list_tests, load, run, slowest, stats};
 use crate::cli::{Cli, Command};
 
 /// Runs the command and returns its exit status; errors are for the caller
@@ -23,11 +23,13 @@ pub fn dispatch(
         stderr,
     };
     match &cli.command {
-        Command::Init => init::run(&mut ctx),
+        Command::Init(args) => init::run(&mut ctx, args),
         Command::Load(args) => load::run(&mut ctx, args),
         Command::Last(args) => last::run(&mut ctx, args),
         Command::Failing(args) => failing::run(&mut ctx, args),
         Command::Stats(args) => stats::run(&mut ctx, args),
         Command::Slowest(args) => slowest::run(&mut ctx, args),
+        Command::Run(args) => run::run(&mut ctx, args),
+        Command::ListTests(args) => list_tests::run(&mut ctx, args),
     }
 }

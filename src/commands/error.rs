@@ -36,4 +36,27 @@ pub enum Error {
         "`{tag}` in --profile {requested} is not a profile tag (see profile_tags in .testr.conf)"
     )]
     NotAProfileTag { tag: String, requested: String },
+    #[error("--profile {requested} names a profile, but .testr.conf configures no `profiles`")]
+    NoProfilesConfigured { requested: String },
+    #[error("no configured profile `{requested}`; the profiles are: {known}")]
+    UnknownConfiguredProfile { requested: String, known: String },
+    #[error(
+        "several profiles are configured ({known}): choose one with --profile NAME, \
+         or use --json"
+    )]
+    SeveralConfiguredProfiles { known: String },
+    #[error("bad filter `{pattern}`: {reason}")]
+    BadFilter { pattern: String, reason: String },
+    #[error("bad --timeout `{value}`: expected a positive number of seconds")]
+    BadTimeout { value: String },
+    #[error("failed to read --load-list {path}: {message}")]
+    BadLoadList { path: PathBuf, message: String },
+    #[error("failed to get the concurrency from test_run_concurrency `{command}`: {problem}")]
+    BadConcurrency { command: String, problem: String },
+    #[error(
+        "no tests to run: the filters, --failing or --load-list select none of the listed tests (nothing was stored)"
+    )]
+    NothingSelected,
+    #[error("{path} already exists; not overwriting it")]
+    ConfigExists { path: PathBuf },
 }

@@ -7,8 +7,12 @@ mod error;
 mod failing;
 mod init;
 mod last;
+mod list_tests;
 mod load;
 mod profile;
+mod record;
+mod run;
+mod select;
 mod slowest;
 mod stats;
 

@@ -1,14 +1,19 @@
 //! Consumers of results that write for people and tools: the summary with
-//! FAIL blocks, the slowest-tests table, and subunit v2 output, and the JSON documents. Each writes
-//! to an injected writer.
+//! FAIL blocks, the slowest-tests table, subunit v2 output, the JSON
+//! documents, a run's worker balance and its live progress. Each writes to
+//! an injected writer, but for the progress bar, which only a terminal shows.
 
+mod balance;
 mod failure;
 pub mod json;
+mod progress;
 mod slowest;
 mod subunit;
 mod summary;
 
+pub use balance::write_balance;
 pub use failure::write_failure;
+pub use progress::Progress;
 pub use slowest::write_slowest;
 pub use subunit::SubunitWriter;
 pub use summary::{Summary, write_summary};

@@ -11,13 +11,12 @@ class TestCalculator(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        # One calculator shared by the whole class: its history grows across
-        # the tests, which tearDownClass checks.
+        # One calculator shared by the tests of the class that run on one
+        # worker: its history grows across them.
         cls.calculator = rpn.Calculator()
 
     @classmethod
     def tearDownClass(cls):
-        assert cls.calculator.history, "the shared calculator was never used"
         del cls.calculator
 
     def test_addition(self):

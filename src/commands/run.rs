@@ -1,0 +1,156 @@
+//! `testr run`: run the selected tests of every selected profile on the
+//! runner, echo failures (or subunit v2) as they come, and store everything
+//! as one run when the runner is done.
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+
+use super::last::exit_status;
+use super::record::{self, Recorder};
+use super::{Context, Error, select};
+use crate::cli::RunArgs;
+use crate::collect::Collected;
+use crate::config::Config;
+use crate::exit_codes;
+use crate::model::{Profile, TimeSpan};
+use crate::repo::{Repository, RunMeta};
+use crate::report::{Progress, write_balance};
+use crate::runner::{self, IdSet, ProfileRun, RunEvent, RunSpec, Selection};
+
+pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
+    let config = Config::load(ctx.project)?;
+    let timeout = select::timeout(args.timeout.as_deref())?;
+    let profiles = select::chosen_profiles(&config, &args.profile, timeout)?;
+    let filters = select::filters(&args.tests.filters)?;
+    let mut id_sets = Vec::new();
+    if let Some(path) = &args.load_list {
+        id_sets.push(select::load_list(path, args.load_list_json, &profiles)?);
+    }
+    let mut repo = Repository::open_or_init(ctx.project, args.force_init)?;
+    if args.failing {
+        let failing = failing_set(&repo, &profiles)?;
+        if failing.per_profile.is_empty() {
+            writeln!(ctx.stdout, "No failing tests: nothing to run.")?;
+            return Ok(exit_codes::SUCCESS);
+        }
+        id_sets.push(failing);
+    }
+    let selection = Selection { filters, id_sets };
+    let partial = args.partial || args.failing || selection.is_narrowed();
+    let estimates = profiles
+        .iter()
+        .map(|p| repo.estimates(&p.profile))
+        .collect::<Result<_, _>>()?;
+    let concurrency = match args.concurrency {
+        Some(n) => usize::from(n),
+        None => select::default_concurrency(&config, ctx.project)?,
+    };
+    let spec = RunSpec {
+        project: ctx.project.to_owned(),
+        profiles,
+        concurrency,
+        selection,
+        estimates,
+        extra_args: args.tests.extra_args.clone(),
+    };
+
+    let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);
+    let mut progress = Progress::on_stderr();
+    let mut results: Vec<(Collected, Option<Profile>)> = Vec::new();
+    let mut span = TimeSpan::default();
+    let (events, received) = mpsc::channel();
+    let outcome = std::thread::scope(|scope| {
+        let runner = scope.spawn(move || runner::run(spec, events));
+        // The first error writing output stops the echo, not the run: what
+        // runs is still stored.
+        let mut echo_error = None;
+        for event in received {
+            let shown = match event {
+                RunEvent::Started { command, .. } => match recorder.text_out() {
+                    Some(out) => progress.suspend(|| writeln!(out, "running={command}")),
+                    None => Ok(()),
+                },
+                RunEvent::Planned { tests, .. } => {
+                    progress.planned(tests);
+                    Ok(())
+                }
+                RunEvent::Collected(collected) => {
+                    if let Collected::Test(result) = &collected {
+                        result.timestamps().for_each(|at| span.include(at));
+                        progress.finished(result.status.is_failure());
+                    }
+                    let (profile, echoed) = progress.suspend(|| recorder.take(&collected));
+                    results.push((collected, profile));
+                    echoed
+                }
+                RunEvent::Stderr(bytes) => progress.suspend(|| ctx.stderr.write_all(&bytes)),
+                RunEvent::Notice(notice) => {
+                    progress.suspend(|| writeln!(ctx.stderr, "testr: {notice}"))
+                }
+            };
+            if let Err(e) = shown {
+                echo_error.get_or_insert(e);
+            }
+        }
+        let report = runner.join().expect("the runner thread does not panic");
+        (report, echo_error)
+    });
+    progress.finish();
+    let (report, echo_error) = outcome;
+    let report = report?;
+    let tally = recorder.finish()?;
+    if let Some(error) = echo_error {
+        return Err(error.into());
+    }
+    if !results.iter().any(|(c, _)| matches!(c, Collected::Test(_))) {
+        if report.interrupted {
+            writeln!(
+                ctx.stderr,
+                "testr: interrupted before any test finished: nothing was stored"
+            )?;
+            return Ok(exit_codes::INTERRUPTED);
+        }
+        return Err(Error::NothingSelected.into());
+    }
+
+    let meta = RunMeta {
+        partial,
+        command: Some(ctx.command_line.to_owned()),
+        interrupted: report.interrupted,
+    };
+    let mut writer = repo.begin_run(&meta)?;
+    for (collected, profile) in &results {
+        record::store(&mut writer, collected, profile.as_ref())?;
+    }
+    let id = writer.commit(tally.counts, span.bounds())?;
+    if !args.subunit {
+        if !ctx.quiet {
+            record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
+        }
+        write_balance(ctx.stdout, &report.workers)?;
+    }
+    if report.interrupted {
+        writeln!(
+            ctx.stderr,
+            "testr: interrupted: stored the tests that finished as partial run {id}"
+        )?;
+        return Ok(exit_codes::INTERRUPTED);
+    }
+    Ok(exit_status(tally.counts))
+}
+
+/// The failing tests of the chosen profiles, each selected in its profile.
+fn failing_set(repo: &Repository, profiles: &[ProfileRun]) -> anyhow::Result<IdSet> {
+    let chosen: HashSet<&Profile> = profiles.iter().map(|p| &p.profile).collect();
+    let mut set = IdSet {
+        source: "--failing".to_owned(),
+        must_be_listed: false,
+        ..IdSet::default()
+    };
+    for (id, profile) in repo.failing_ids()? {
+        if chosen.contains(&profile) {
+            set.per_profile.entry(profile).or_default().insert(id.0);
+        }
+    }
+    Ok(set)
+}

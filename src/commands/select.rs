@@ -1,0 +1,226 @@
+//! Turning `run` and `list-tests` arguments into what the runner needs: the
+//! chosen profiles with their settings, the filters, the ids of a
+//! `--load-list` file, and the concurrency.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::Error;
+use crate::config::{Config, ConfiguredProfile, parse_timeout};
+use crate::model::Profile;
+use crate::runner::{IdSet, ProfileRun};
+
+/// The configured profiles named by `--profile` (every one when none is
+/// named; the project's only, unnamed profile when none are configured).
+/// `timeout` (from `--timeout`) overrides the `timeout` key.
+pub fn chosen_profiles(
+    config: &Config,
+    requested: &[String],
+    timeout: Option<Duration>,
+) -> anyhow::Result<Vec<ProfileRun>> {
+    let configured = config.profiles();
+    let chosen: Vec<Option<&ConfiguredProfile>> = if configured.is_empty() {
+        if let Some(name) = requested.first() {
+            return Err(Error::NoProfilesConfigured {
+                requested: name.clone(),
+            }
+            .into());
+        }
+        vec![None]
+    } else if requested.is_empty() {
+        configured.iter().map(Some).collect()
+    } else {
+        let mut chosen = Vec::new();
+        for name in requested {
+            let wanted = Profile::new(name.split(',').filter(|t| !t.is_empty()).map(str::to_owned));
+            let found = configured
+                .iter()
+                .find(|p| p.profile == wanted)
+                .ok_or_else(|| Error::UnknownConfiguredProfile {
+                    requested: name.clone(),
+                    known: names(configured),
+                })?;
+            if !chosen.contains(&Some(found)) {
+                chosen.push(Some(found));
+            }
+        }
+        chosen
+    };
+    chosen
+        .into_iter()
+        .map(|profile| {
+            let mut settings = config.runner_settings_for(profile)?;
+            if timeout.is_some() {
+                settings.timeout = timeout;
+            }
+            Ok(ProfileRun {
+                name: profile.map(|p| p.name.clone()).unwrap_or_default(),
+                profile: profile.map(|p| p.profile.clone()).unwrap_or_default(),
+                settings,
+            })
+        })
+        .collect()
+}
+
+/// The configured profiles' names, for messages.
+pub fn names(profiles: &[ConfiguredProfile]) -> String {
+    profiles
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `--timeout SECS`.
+pub fn timeout(value: Option<&str>) -> Result<Option<Duration>, Error> {
+    value
+        .map(|v| {
+            parse_timeout(v).ok_or_else(|| Error::BadTimeout {
+                value: v.to_owned(),
+            })
+        })
+        .transpose()
+}
+
+/// The filter regular expressions, compiled.
+pub fn filters(patterns: &[String]) -> Result<Vec<Regex>, Error> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|e| Error::BadFilter {
+                pattern: pattern.clone(),
+                reason: e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The ids of a `--load-list` file: one a line, for every profile; or with
+/// `json`, the `tests` array that `failing --json` and `list-tests --json`
+/// print (or that array alone), each record selecting its test in its
+/// profile and a plain string selecting it in every profile.
+pub fn load_list(path: &Path, json: bool, profiles: &[ProfileRun]) -> Result<IdSet, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::OpenInput {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut set = IdSet {
+        source: format!("--load-list {}", path.display()),
+        must_be_listed: true,
+        ..IdSet::default()
+    };
+    if !json {
+        set.every_profile = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        return Ok(set);
+    }
+    let bad = |message: String| Error::BadLoadList {
+        path: path.to_owned(),
+        message,
+    };
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "line {} column {}: {}",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })?;
+    let records = match &doc {
+        Value::Array(records) => records,
+        Value::Object(fields) => match fields.get("tests") {
+            Some(Value::Array(records)) => records,
+            _ => return Err(bad("expected a `tests` array".into())),
+        },
+        _ => return Err(bad("expected a `tests` array".into())),
+    };
+    for (index, record) in records.iter().enumerate() {
+        match record {
+            Value::String(id) => {
+                set.every_profile.insert(id.clone());
+            }
+            Value::Object(fields) => {
+                let id = fields
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(format!("tests[{index}] has no string `id`")))?;
+                let profile = match fields.get("profile") {
+                    None => {
+                        set.every_profile.insert(id.to_owned());
+                        continue;
+                    }
+                    Some(Value::Array(tags)) => tags
+                        .iter()
+                        .map(|t| t.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<String>>>()
+                        .map(Profile::new)
+                        .ok_or_else(|| {
+                            bad(format!("tests[{index}].profile is not an array of strings"))
+                        })?,
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "tests[{index}].profile is not an array of strings"
+                        )));
+                    }
+                };
+                set.per_profile
+                    .entry(profile)
+                    .or_default()
+                    .insert(id.to_owned());
+            }
+            _ => return Err(bad(format!("tests[{index}] is neither an id nor a record"))),
+        }
+    }
+    // Records of profiles that are not being run are left out.
+    let chosen: Vec<&Profile> = profiles.iter().map(|p| &p.profile).collect();
+    set.per_profile
+        .retain(|profile, _| chosen.contains(&profile));
+    Ok(set)
+}
+
+/// serde_json's message without its " at line L column C" (given first).
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+/// How many tests run at once when `--concurrency` is not given: what
+/// `test_run_concurrency` prints, else the number of CPUs.
+pub fn default_concurrency(config: &Config, project: &Path) -> Result<usize, Error> {
+    let Some(callout) = config.get("test_run_concurrency") else {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    };
+    let output = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(callout)
+        .current_dir(project)
+        .output()
+        .map_err(|e| Error::BadConcurrency {
+            command: callout.to_owned(),
+            problem: e.to_string(),
+        })?;
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    match printed.parse::<usize>() {
+        Ok(n) if n > 0 && output.status.success() => Ok(n),
+        _ => Err(Error::BadConcurrency {
+            command: callout.to_owned(),
+            problem: format!(
+                "printed `{printed}` ({}), not a positive number",
+                output.status
+            ),
+        }),
+    }
+}
