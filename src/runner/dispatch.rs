@@ -618,8 +618,11 @@ impl Dispatcher {
             Output::StderrClosed => process.stderr_open = false,
             Output::Exited(status) => {
                 process.exit = Some(status);
-                // Whatever the worker left running in its group goes with it.
-                process::kill(process.pid);
+                // Whatever the worker left running in its group goes with
+                // it, unless Ctrl-C gave the group time to stop.
+                if self.interrupt.is_none() {
+                    process::kill(process.pid);
+                }
             }
         }
         if process.is_done() {

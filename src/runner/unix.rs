@@ -24,7 +24,16 @@ fn signal_group(pid: i32, signal: libc::c_int) {
 pub fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     if let Some(code) = status.code() {
-        return format!("exited with status {code}");
+        // A shell whose command was killed by signal N exits with 128 + N.
+        return match code.checked_sub(128).map(signal_name) {
+            Some(name) if !name.is_empty() => {
+                format!(
+                    "exited with status {code}: killed by signal {}{name}",
+                    code - 128
+                )
+            }
+            _ => format!("exited with status {code}"),
+        };
     }
     match status.signal() {
         Some(signal) => format!("was killed by signal {signal}{}", signal_name(signal)),
