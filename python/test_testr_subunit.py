@@ -6,11 +6,14 @@ The encoder is checked against bytes written by python-subunit's
 StreamResultToBytes for the same fields; the command line is checked by
 running small generated test projects in a subprocess and decoding the
 output with the strict decoder below (every byte must belong to a packet
-with a valid CRC).
+with a valid CRC). Worker mode (--worker) is driven as testr drives it: ids
+are written to the worker's stdin one at a time, and its packets are read as
+they come.
 """
 
 import io
 import os
+import select
 import shutil
 import struct
 import subprocess
@@ -562,6 +565,503 @@ class TestBigOutput(CommandLineTestCase):
         self.assertEqual([e["eof"] for e in chunks], [False] * (len(chunks) - 1) + [True])
         self.assertEqual([e["mime"] is not None for e in chunks],
                          [True] + [False] * (len(chunks) - 1))
+
+
+# --------------------------------------------------------------------------
+# Worker mode (--worker), driven over pipes as testr drives it
+# --------------------------------------------------------------------------
+
+FINAL = ("success", "fail", "skip", "xfail", "uxsuccess")
+LISTING_DONE = "testr-listing-done"
+
+
+class WorkerProcess(object):
+    """A worker started in a subprocess: ids go to its stdin, its packets
+    are read one at a time, as they arrive. Every read has a deadline, so a
+    worker that stops answering fails the test instead of hanging it."""
+
+    timeout = 30.0
+
+    def __init__(self, case, args, env):
+        self.case = case
+        self.stderr_file = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, SCRIPT, "--worker"] + list(args), cwd=case.dir, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file)
+        case.addCleanup(self._cleanup)
+        self.buffer = b""
+
+    def _cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.stderr_file.close()
+
+    def stderr(self):
+        self.stderr_file.seek(0)
+        return self.stderr_file.read()
+
+    def _fill(self):
+        """Read what the worker wrote next; False at the end of its stdout."""
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], self.timeout)
+        if not ready:
+            self.case.fail("the worker wrote nothing for %s s; stderr: %r"
+                           % (self.timeout, self.stderr()))
+        data = os.read(fd, 65536)
+        if not data:
+            return False
+        self.buffer += data
+        return True
+
+    def read_packet(self):
+        """The next packet as an event dict (strictly decoded); None when
+        the worker closed its stdout."""
+        while True:
+            if len(self.buffer) >= 4:
+                width = (self.buffer[3] >> 6) + 1
+                if len(self.buffer) >= 3 + width:
+                    length, _ = read_varint(self.buffer, 3)
+                    if len(self.buffer) >= length:
+                        (event,) = decode(self.buffer[:length])
+                        self.buffer = self.buffer[length:]
+                        return event
+            if not self._fill():
+                if self.buffer:
+                    self.case.fail("the worker's stdout ends in a partial packet: %r"
+                                   % (self.buffer,))
+                return None
+
+    def read_listing(self):
+        """Packets up to and including the end-of-listing marker: returns
+        (listed ids, other packets before the marker, the marker)."""
+        ids = []
+        others = []
+        while True:
+            event = self.read_packet()
+            if event is None:
+                self.case.fail("the worker ended before its listing was done; stderr: %r"
+                               % (self.stderr(),))
+            if event["test_id"] is None and event["file_name"] == LISTING_DONE:
+                return ids, others, event
+            if event["status"] == "exists":
+                ids.append(event["test_id"])
+            else:
+                others.append(event)
+
+    def send(self, *test_ids):
+        self.send_bytes(b"".join(t.encode("utf-8") + b"\n" for t in test_ids))
+
+    def send_bytes(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_until_final(self, test_id):
+        """Packets up to and including the final status of ``test_id``."""
+        events = []
+        while True:
+            event = self.read_packet()
+            if event is None:
+                self.case.fail("the worker ended before %s finished; stderr: %r"
+                               % (test_id, self.stderr()))
+            events.append(event)
+            if event["test_id"] == test_id and event["status"] in FINAL:
+                return events
+
+    def run(self, test_id):
+        """Send one id (stdin stays open) and return its events, by test."""
+        self.send(test_id)
+        return by_test(self.read_until_final(test_id))
+
+    def close(self):
+        """Close stdin; returns (exit status, the packets written after it)."""
+        self.proc.stdin.close()
+        events = []
+        while True:
+            event = self.read_packet()
+            if event is None:
+                break
+            events.append(event)
+        try:
+            code = self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            self.case.fail("the worker did not exit at the end of its stdin")
+        return code, events
+
+
+class WorkerTestCase(CommandLineTestCase):
+
+    def start_worker(self, *args):
+        env = dict(os.environ, SETUP_LOG=self.setup_log, PYTHONDONTWRITEBYTECODE="1")
+        return WorkerProcess(self, args, env)
+
+    def log_lines(self):
+        if not os.path.exists(self.setup_log):
+            return []
+        with open(self.setup_log) as log:
+            return log.read().splitlines()
+
+
+class TestWorker(WorkerTestCase):
+
+    prefix = "sample.test_outcomes.Outcomes."
+
+    def test_listing_ends_with_the_marker(self):
+        _, batch_events, _ = self.run_script("--list")
+        worker = self.start_worker()
+        ids, others, marker = worker.read_listing()
+        # Every test once, in discovery order, as --list gives them.
+        self.assertEqual(ids, [e["test_id"] for e in batch_events])
+        self.assertEqual(len(ids), 9)
+        self.assertEqual(others, [])
+        self.assertIsNone(marker["test_id"])
+        self.assertIsNone(marker["status"])
+        self.assertEqual(marker["file_bytes"], b"9")
+        self.assertTrue(marker["eof"])
+        self.assertEqual(marker["mime"], "text/plain;charset=utf8")
+        self.assertEqual(worker.close(), (0, []))
+        # Listing runs no fixture; output at import goes to stderr.
+        self.assertEqual(self.setup_calls(), 0)
+        self.assertIn(b"printed at import", worker.stderr())
+
+    def test_runs_each_id_as_it_arrives(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        # One id at a time, stdin left open: each test's results must come
+        # before the next id is sent.
+        test = worker.run(self.prefix + "test_pass")[self.prefix + "test_pass"]
+        self.assertEqual(test["statuses"], ["inprogress", "success"])
+        self.assertEqual(len(test["timestamps"]), 2)
+        self.assertEqual(test["files"]["stdout"],
+                         ("text/plain;charset=utf8", b"hello from test_pass\n"))
+        self.assertEqual(test["files"]["stderr"], ("text/plain;charset=utf8", b"complaint\n"))
+
+        test = worker.run(self.prefix + "test_fail")[self.prefix + "test_fail"]
+        self.assertEqual(test["statuses"], ["inprogress", "fail"])
+        self.assertIn(b"AssertionError: 1 != 2", test["files"]["traceback"][1])
+
+        test = worker.run(self.prefix + "test_skip")[self.prefix + "test_skip"]
+        self.assertEqual(test["statuses"], ["inprogress", "skip"])
+        self.assertEqual(test["files"]["reason"], ("text/plain;charset=utf8", b"not today"))
+
+        # Empty lines are ignored, and a line may end in \r\n.
+        worker.send_bytes(b"\n\r\n" + (self.prefix + "test_xfail\r\n").encode())
+        tests = by_test(worker.read_until_final(self.prefix + "test_xfail"))
+        self.assertEqual(list(tests), [self.prefix + "test_xfail"])
+        self.assertEqual(tests[self.prefix + "test_xfail"]["statuses"], ["inprogress", "xfail"])
+
+        self.assertEqual(self.setup_calls(), 1)
+        # Failed tests do not make the worker fail.
+        self.assertEqual(worker.close(), (0, []))
+
+    def test_everything_sent_at_once_gives_every_id_a_result(self):
+        worker = self.start_worker()
+        ids, _, _ = worker.read_listing()
+        worker.send(*ids)
+        code, events = worker.close()
+        self.assertEqual(code, 0)
+        tests = by_test(events)
+        final = {test_id: t["statuses"][-1] for test_id, t in tests.items()}
+        self.assertEqual(final, {
+            self.prefix + "test_pass": "success",
+            self.prefix + "test_fail": "fail",
+            self.prefix + "test_error": "fail",
+            self.prefix + "test_skip": "skip",
+            self.prefix + "test_xfail": "xfail",
+            self.prefix + "test_uxsuccess": "uxsuccess",
+            # As in batch mode, the fixture's error under its own name...
+            "setUpClass (sample.test_fixtures.BrokenClassFixture)": "fail",
+            # ...and the test it kept from running fails too, since every
+            # id sent must get a result.
+            "sample.test_fixtures.BrokenClassFixture.test_never_runs": "fail",
+            "sample.test_fixtures.Fine.test_one": "success",
+            "sample.test_fixtures.Fine.test_two": "success",
+        })
+        for test_id, test in tests.items():
+            with self.subTest(test_id=test_id):
+                self.assertEqual(test["statuses"][0], "inprogress")
+                self.assertEqual(len(test["statuses"]), 2)
+                self.assertEqual(len(test["timestamps"]), 2)
+        fixture = tests["setUpClass (sample.test_fixtures.BrokenClassFixture)"]
+        self.assertIn(b"ValueError: fixture is broken", fixture["files"]["traceback"][1])
+        never = tests["sample.test_fixtures.BrokenClassFixture.test_never_runs"]
+        self.assertIn(b"setUpClass (sample.test_fixtures.BrokenClassFixture) failed",
+                      never["files"]["traceback"][1])
+        self.assertEqual(self.setup_calls(), 1)
+
+    def test_unknown_id_fails(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        test = worker.run("no.such.test")["no.such.test"]
+        self.assertEqual(test["statuses"], ["inprogress", "fail"])
+        self.assertIn(b"no test with id no.such.test was found by discovery",
+                      test["files"]["traceback"][1])
+        # The worker carries on.
+        tests = worker.run("sample.test_fixtures.Fine.test_one")
+        self.assertEqual(tests["sample.test_fixtures.Fine.test_one"]["statuses"][-1], "success")
+        self.assertEqual(worker.close(), (0, []))
+
+    def test_usage_errors_exit_2(self):
+        with open(os.path.join(self.dir, "ids.txt"), "w") as handle:
+            handle.write("sample.test_fixtures.Fine.test_one\n")
+        for args in (["--worker", "sample.test_fixtures.Fine.test_one"],
+                     ["--worker", "--load-list", "ids.txt"],
+                     ["--worker", "--list"]):
+            with self.subTest(args=args):
+                code, events, stderr = self.run_script(*args)
+                self.assertEqual(code, 2)
+                self.assertEqual(events, [])
+                self.assertIn(b"--worker", stderr)
+
+    def test_failed_discovery_exits_2_before_the_marker(self):
+        code, events, stderr = self.run_script(
+            "--worker", "--start-dir", os.path.join(self.dir, "missing"))
+        self.assertEqual(code, 2)
+        self.assertEqual(events, [])
+        self.assertIn(b"cannot discover tests", stderr)
+
+
+FIXTURE_PROJECT = {
+    "fix/__init__.py": "",
+    "fix/log.py": '''
+        import os
+
+        def log(line):
+            with open(os.environ["SETUP_LOG"], "a") as handle:
+                handle.write(line + "\\n")
+    ''',
+    "fix/test_one.py": '''
+        import sys
+        import unittest
+        from fix.log import log
+
+        def setUpModule():
+            print("printed in setUpModule")
+            log("setUpModule one")
+
+        def tearDownModule():
+            log("tearDownModule one")
+
+        class A(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                print("printed in setUpClass")
+                log("setUpClass A")
+
+            @classmethod
+            def tearDownClass(cls):
+                log("tearDownClass A")
+
+            def test_1(self):
+                log("A.test_1")
+
+            def test_2(self):
+                log("A.test_2")
+
+            def test_3(self):
+                log("A.test_3")
+
+            def test_reads_stdin(self):
+                # The ids must not be readable by the tests.
+                self.assertEqual(sys.stdin.read(), "")
+
+            def test_subtests(self):
+                for i in range(3):
+                    with self.subTest(i=i):
+                        self.assertNotEqual(i, 1)
+
+        class B(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                log("setUpClass B")
+
+            @classmethod
+            def tearDownClass(cls):
+                log("tearDownClass B")
+
+            def test_1(self):
+                log("B.test_1")
+    ''',
+    "fix/test_two.py": '''
+        import unittest
+        from fix.log import log
+
+        def setUpModule():
+            log("setUpModule two")
+
+        def tearDownModule():
+            log("tearDownModule two")
+
+        class C(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                log("setUpClass C")
+
+            @classmethod
+            def tearDownClass(cls):
+                log("tearDownClass C")
+                raise RuntimeError("tearDownClass C is broken")
+
+            def test_1(self):
+                log("C.test_1")
+
+        class SkippedBySetUp(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                raise unittest.SkipTest("no database")
+
+            def test_1(self):
+                pass
+
+            def test_2(self):
+                pass
+
+        @unittest.skip("whole class")
+        class SkippedByDecorator(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                log("setUpClass SkippedByDecorator")
+
+            def test_1(self):
+                pass
+    ''',
+    "fix/test_three.py": '''
+        import unittest
+
+        def setUpModule():
+            raise RuntimeError("setUpModule three is broken")
+
+        class D(unittest.TestCase):
+            def test_1(self):
+                pass
+
+            def test_2(self):
+                pass
+    ''',
+}
+
+
+class TestWorkerFixtures(WorkerTestCase):
+
+    project = FIXTURE_PROJECT
+
+    def test_fixtures_stay_up_between_consecutive_tests(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        worker.run("fix.test_one.A.test_1")
+        worker.run("fix.test_one.A.test_2")
+        # Still set up after each test: set up once for both.
+        self.assertEqual(self.log_lines(), [
+            "setUpModule one", "setUpClass A", "A.test_1", "A.test_2"])
+        worker.run("fix.test_one.B.test_1")
+        worker.run("fix.test_one.A.test_3")
+        self.assertEqual(self.log_lines()[4:], [
+            "tearDownClass A", "setUpClass B", "B.test_1",
+            # A class that comes back is set up again.
+            "tearDownClass B", "setUpClass A", "A.test_3"])
+        worker.run("fix.test_two.C.test_1")
+        self.assertEqual(self.log_lines()[10:], [
+            "tearDownClass A", "tearDownModule one",
+            "setUpModule two", "setUpClass C", "C.test_1"])
+        # Whatever is still set up is torn down at the end of stdin; the
+        # error in tearDownClass is reported under its own name.
+        code, events = worker.close()
+        self.assertEqual(code, 0)
+        self.assertEqual(self.log_lines()[15:], ["tearDownClass C", "tearDownModule two"])
+        tests = by_test(events)
+        self.assertEqual(list(tests), ["tearDownClass (fix.test_two.C)"])
+        fixture = tests["tearDownClass (fix.test_two.C)"]
+        self.assertEqual(fixture["statuses"], ["inprogress", "fail"])
+        self.assertIn(b"tearDownClass C is broken", fixture["files"]["traceback"][1])
+        # Text printed by fixtures never reaches the packet stream.
+        self.assertIn(b"printed in setUpModule\n", worker.stderr())
+        self.assertIn(b"printed in setUpClass\n", worker.stderr())
+
+    def test_tests_cannot_read_the_ids(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        worker.send("fix.test_one.A.test_reads_stdin", "fix.test_one.A.test_1")
+        tests = by_test(worker.read_until_final("fix.test_one.A.test_1"))
+        self.assertEqual(tests["fix.test_one.A.test_reads_stdin"]["statuses"][-1], "success")
+        self.assertEqual(tests["fix.test_one.A.test_1"]["statuses"][-1], "success")
+        self.assertEqual(worker.close()[0], 0)
+
+    def test_subtests(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        test = worker.run("fix.test_one.A.test_subtests")["fix.test_one.A.test_subtests"]
+        self.assertEqual(test["statuses"], ["inprogress", "fail"])
+        self.assertIn(b"(i=1)", test["files"]["traceback"][1])
+        self.assertEqual(worker.close()[0], 0)
+
+    def test_skips_in_class_fixtures(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        ids = ["fix.test_two.SkippedBySetUp.test_1", "fix.test_two.SkippedBySetUp.test_2",
+               "fix.test_two.SkippedByDecorator.test_1"]
+        worker.send(*ids)
+        tests = by_test(worker.read_until_final(ids[-1]))
+        final = {test_id: t["statuses"][-1] for test_id, t in tests.items()}
+        self.assertEqual(final, {
+            "setUpClass (fix.test_two.SkippedBySetUp)": "skip",
+            "fix.test_two.SkippedBySetUp.test_1": "skip",
+            "fix.test_two.SkippedBySetUp.test_2": "skip",
+            "fix.test_two.SkippedByDecorator.test_1": "skip",
+        })
+        self.assertEqual(tests["fix.test_two.SkippedByDecorator.test_1"]["files"]["reason"][1],
+                         b"whole class")
+        self.assertIn(b"setUpClass (fix.test_two.SkippedBySetUp)",
+                      tests["fix.test_two.SkippedBySetUp.test_2"]["files"]["reason"][1])
+        self.assertNotIn("setUpClass SkippedByDecorator", self.log_lines())
+        self.assertEqual(worker.close()[0], 0)
+
+    def test_broken_setupmodule(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        worker.send("fix.test_three.D.test_1", "fix.test_three.D.test_2")
+        tests = by_test(worker.read_until_final("fix.test_three.D.test_2"))
+        self.assertEqual(list(tests), ["setUpModule (fix.test_three)",
+                                       "fix.test_three.D.test_1", "fix.test_three.D.test_2"])
+        self.assertIn(b"setUpModule three is broken",
+                      tests["setUpModule (fix.test_three)"]["files"]["traceback"][1])
+        for name in ("test_1", "test_2"):
+            test = tests["fix.test_three.D." + name]
+            self.assertEqual(test["statuses"], ["inprogress", "fail"])
+            self.assertIn(b"setUpModule (fix.test_three) failed", test["files"]["traceback"][1])
+        # The next module is set up as usual.
+        worker.run("fix.test_one.A.test_1")
+        self.assertEqual(self.log_lines(), ["setUpModule one", "setUpClass A", "A.test_1"])
+        self.assertEqual(worker.close()[0], 0)
+
+
+class TestWorkerImportErrors(WorkerTestCase):
+
+    project = TestImportErrors.project
+
+    def test_failed_imports_are_listed_and_runnable(self):
+        worker = self.start_worker()
+        ids, others, marker = worker.read_listing()
+        self.assertIn("broken.test_ok.Ok.test_ok", ids)
+        (failed,) = [i for i in ids if "broken.test_broken" in i]
+        self.assertTrue(failed.startswith("unittest.loader._FailedTest."))
+        self.assertEqual(marker["file_bytes"], str(len(ids)).encode())
+        # The loader's errors come before the marker, with no test id.
+        (attachment,) = others
+        self.assertEqual(attachment["file_name"], "import errors")
+        self.assertIsNone(attachment["test_id"])
+        self.assertIn(b"no_such_module_anywhere", attachment["file_bytes"])
+
+        test = worker.run(failed)[failed]
+        self.assertEqual(test["statuses"], ["inprogress", "fail"])
+        self.assertIn(b"no_such_module_anywhere", test["files"]["traceback"][1])
+        test = worker.run("broken.test_ok.Ok.test_ok")["broken.test_ok.Ok.test_ok"]
+        self.assertEqual(test["statuses"], ["inprogress", "success"])
+        self.assertEqual(worker.close(), (0, []))
 
 
 if __name__ == "__main__":

@@ -3,20 +3,28 @@
 
 This is the Python side of testr: a single file that needs nothing but the
 standard library (Python 3.8+), so any project can feed testr without
-installing python-subunit or testtools. testr will later embed it as its
-long-lived worker, which is why it is split into three parts:
+installing python-subunit or testtools. testr embeds it and runs it as its
+long-lived worker (``--worker``). It is split into parts:
 
 * ``StreamWriter`` encodes subunit v2 packets (byte-for-byte what
   python-subunit's ``StreamResultToBytes`` writes for the same fields) and
   splits big attachments into chunks that fit the 4 MiB packet limit;
 * ``SubunitTestResult`` is a ``unittest.TestResult`` that turns unittest's
   callbacks into subunit events, capturing each test's stdout and stderr;
+* ``Worker`` runs tests one id at a time, keeping unittest's class and module
+  fixtures up between consecutive tests as a normal run does;
 * ``main()`` is the command line: discovery, listing and running.
 
 Usage::
 
     python3 testr_subunit.py [--start-dir DIR] [--top-level-dir DIR]
                              [--pattern P] [--list] [--load-list FILE] [ids...]
+    python3 testr_subunit.py --worker [--start-dir DIR] [--top-level-dir DIR]
+                             [--pattern P]
+
+Batch mode (the first form) runs every discovered test, or the given ids (a
+module or class name selects every test under it), in discovery order.
+``--list`` writes an ``exists`` packet per test instead.
 
 Each test gives an ``inprogress`` packet (with a timestamp) when it starts,
 then its attachments (``traceback``, ``reason``, ``stdout``, ``stderr``), then
@@ -24,6 +32,18 @@ its final status packet (with a timestamp). Exit status: 0 when nothing
 failed, 1 when any test failed (failures and errors; expected failures and
 unexpected successes do not count, as in testr's summary), 2 on a usage
 error.
+
+Worker mode (``--worker``, worker protocol v1, see docs/worker-protocol.md)
+discovers the tests once, writes an ``exists`` packet per test and then the
+end-of-listing marker (a packet with no test id carrying the file
+``testr-listing-done`` whose content is the number of tests listed). Then it
+reads test ids from stdin, one a line, and runs each as soon as its line
+arrives, writing the same events as batch mode and flushing after each test.
+Every id read gets a final status: an unknown id, or a test that unittest
+does not run because its setUpClass or setUpModule failed, is reported as
+failed (skipped when the fixture raised SkipTest). At the end of stdin it
+tears the fixtures down and exits 0 whatever the outcomes; 2 on a usage error
+or when discovery fails.
 """
 
 import argparse
@@ -33,11 +53,13 @@ import struct
 import sys
 import time
 import unittest
+import unittest.util
 import zlib
 
 __all__ = [
     "StreamWriter",
     "SubunitTestResult",
+    "Worker",
     "encode_varint",
     "discover",
     "filter_suite",
@@ -81,6 +103,10 @@ TRACEBACK_MIME = "text/x-traceback;charset=utf8"
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+# Signature, flags and a 1- or 2-byte length, for encode_event.
+_SIG_FLAGS = struct.Struct(">BHB")
+_SIG_FLAGS_U16 = struct.Struct(">BHH")
+_EVENT_FLAGS = VERSION_2 | FLAG_TEST_ID | FLAG_RUNNABLE
 
 
 def encode_varint(value):
@@ -198,6 +224,37 @@ class StreamWriter(object):
         """Write one packet; see ``encode_packet`` for the fields."""
         self.stream.write(self.encode_packet(**fields))
 
+    @staticmethod
+    def encode_event(test_id, test_status, timestamp=None):
+        """The same bytes as ``encode_packet(test_id=..., test_status=...,
+        timestamp=...)``, faster: the packets written for every test (its
+        start and its end) take this path."""
+        id_bytes = _encode_utf8(test_id)
+        size = len(id_bytes)
+        flags = _EVENT_FLAGS | STATUS_CODES[test_status]
+        if timestamp is None:
+            body = encode_varint(size) + id_bytes
+        else:
+            flags |= FLAG_TIMESTAMP
+            seconds, nanos = divmod(timestamp, 1000000000)
+            body = _U32.pack(seconds) + encode_varint(nanos) + encode_varint(size) + id_bytes
+        base = 7 + len(body)
+        if base <= 0x3F - 1:
+            head = _SIG_FLAGS.pack(SIGNATURE, flags, base + 1)
+        elif base <= 0x3FFF - 2:
+            head = _SIG_FLAGS_U16.pack(SIGNATURE, flags, (base + 2) | 0x4000)
+        else:
+            # Rare (an id over 16 KiB): the general encoder handles it.
+            return StreamWriter.encode_packet(test_id=test_id, test_status=test_status,
+                                              timestamp=timestamp)
+        content = head + body
+        return content + _U32.pack(zlib.crc32(content))
+
+    def event(self, test_id, test_status, timestamp=None):
+        """Write a packet with only a test id, a status and maybe a
+        timestamp (see ``encode_event``)."""
+        self.stream.write(self.encode_event(test_id, test_status, timestamp))
+
     def write_file(
         self, test_id, file_name, data, mime_type=None, timestamp=None,
         test_status=None, runnable=True,
@@ -276,6 +333,12 @@ class SubunitTestResult(unittest.TestResult):
         self.writer = writer
         self.capture_output = capture_output
         self.failed_count = 0   # tests reported with status "fail"
+        # Outcomes unittest reports on pseudo-tests (errors in setUpClass,
+        # setUpModule, ...), by pseudo id: "fail" sticks over "skip".
+        self.fixture_outcomes = {}
+        # Set to True when a final status is written for ``awaited_id``.
+        self.awaited_id = None
+        self.awaited_done = False
         self._running = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -284,8 +347,7 @@ class SubunitTestResult(unittest.TestResult):
         super(SubunitTestResult, self).startTest(test)
         running = _Running(test)
         self._running = running
-        self.writer.status(test_id=running.test_id, test_status="inprogress",
-                           timestamp=_now())
+        self.writer.event(running.test_id, "inprogress", _now())
         # Flushed at once so that a reader sees which test is running (and
         # which one hung, if it never finishes).
         self.writer.flush()
@@ -368,7 +430,10 @@ class SubunitTestResult(unittest.TestResult):
             # (setUpClass, setUpModule, tearDown...) on an _ErrorHolder with
             # an id like "setUpClass (pkg.mod.Class)". Report it as a whole
             # test of its own.
-            self._emit_standalone(test.id(), status, traceback, reason)
+            test_id = test.id()
+            if self.fixture_outcomes.get(test_id) != "fail":
+                self.fixture_outcomes[test_id] = status
+            self._emit_standalone(test_id, status, traceback, reason)
             return
         if status == "fail":
             running.failed = True
@@ -382,12 +447,16 @@ class SubunitTestResult(unittest.TestResult):
     # -- writing -----------------------------------------------------------
 
     def _emit_standalone(self, test_id, status, traceback=None, reason=None):
-        self.writer.status(test_id=test_id, test_status="inprogress", timestamp=_now())
+        self.writer.event(test_id, "inprogress", _now())
         self._emit_final(test_id, status, [traceback] if traceback else [], reason, "", "")
 
     def report_error(self, test_id, message):
         """Report a failure that unittest has no test for (an unknown id)."""
         self._emit_standalone(test_id, "fail", traceback=message)
+
+    def report_skip(self, test_id, reason):
+        """Report a test that was skipped without running."""
+        self._emit_standalone(test_id, "skip", reason=reason)
 
     def _emit_final(self, test_id, status, tracebacks, reason, stdout, stderr):
         writer = self.writer
@@ -400,8 +469,10 @@ class SubunitTestResult(unittest.TestResult):
         if tracebacks:
             writer.write_file(test_id, "traceback",
                               _encode_utf8("\n".join(tracebacks)), TRACEBACK_MIME)
-        writer.status(test_id=test_id, test_status=status, timestamp=_now())
+        writer.event(test_id, status, _now())
         writer.flush()
+        if test_id == self.awaited_id:
+            self.awaited_done = True
         if status == "fail":
             self.failed_count += 1
 
@@ -479,6 +550,133 @@ def select(suite, wanted):
 
 
 # --------------------------------------------------------------------------
+# Worker mode
+# --------------------------------------------------------------------------
+
+# The file, sent with no test id, that ends a worker's listing.
+LISTING_DONE = "testr-listing-done"
+
+
+class Worker(object):
+    """Runs discovered tests one id at a time, as the ids arrive.
+
+    Each test runs through one reusable ``TestSuite`` while the result says
+    that a run is already under way (``result._testRunEntered``), so the
+    suite does not tear the fixtures down after the test: consecutive tests
+    of one class or module share one setUpClass / setUpModule, and a test of
+    another class or module tears the previous ones down first, exactly as
+    in a whole run. ``finish()`` tears down whatever is still set up.
+    """
+
+    def __init__(self, suite, writer, import_errors=()):
+        self.writer = writer
+        self.import_errors = list(import_errors)
+        # id -> test, in discovery order. An id discovered twice (a test
+        # class imported into a second test module) is listed and run once.
+        self.tests = {}
+        for test in iter_tests(suite):
+            self.tests.setdefault(test.id(), test)
+        self.result = SubunitTestResult(writer)
+        self._suite = unittest.TestSuite()
+        # Keep the suite from dropping its test after running it, so that
+        # one suite (and its list) serves every test.
+        self._suite._cleanup = False
+        self._started = False
+
+    def write_listing(self):
+        """Write an ``exists`` packet per test, the loader's errors if any,
+        then the end-of-listing marker; flush."""
+        event = self.writer.event
+        for test_id in self.tests:
+            event(test_id, "exists")
+        if self.import_errors:
+            self.writer.write_file(None, "import errors",
+                                   _encode_utf8("\n".join(self.import_errors)),
+                                   TEXT_MIME, runnable=False)
+        self.writer.status(file_name=LISTING_DONE,
+                           file_bytes=str(len(self.tests)).encode("ascii"),
+                           eof=True, mime_type=TEXT_MIME, runnable=False)
+        self.writer.flush()
+
+    def run_test(self, test_id):
+        """Run the test with this id now; every id gets a final status."""
+        result = self.result
+        if not self._started:
+            self._started = True
+            result.startTestRun()
+        test = self.tests.get(test_id)
+        if test is None:
+            result.report_error(
+                test_id,
+                "testr_subunit.py: no test with id %s was found by discovery\n" % (test_id,))
+            return
+        result.awaited_id = test_id
+        result.awaited_done = False
+        suite = self._suite
+        suite._tests[:] = (test,)
+        # Not the top level: the suite keeps the fixtures up after the test.
+        result._testRunEntered = True
+        suite.run(result)
+        result.awaited_id = None
+        if not result.awaited_done:
+            self._not_run(test)
+
+    def _not_run(self, test):
+        """Report a test that unittest passed over without reporting it:
+        its setUpClass or setUpModule failed (or raised SkipTest), or the
+        result was told to stop."""
+        result = self.result
+        cls = test.__class__
+        if getattr(result, "_moduleSetUpFailed", False):
+            fixture = "setUpModule (%s)" % (cls.__module__,)
+        elif getattr(cls, "_classSetupFailed", False):
+            fixture = "setUpClass (%s)" % (unittest.util.strclass(cls),)
+        else:
+            fixture = None
+        outcome = result.fixture_outcomes.get(fixture)
+        if outcome == "skip":
+            result.report_skip(test.id(), "%s was skipped" % (fixture,))
+        elif fixture is not None:
+            result.report_error(
+                test.id(),
+                "testr_subunit.py: not run: %s failed; its error is reported "
+                "under that name\n" % (fixture,))
+        else:
+            result.report_error(test.id(), "testr_subunit.py: unittest did not run this test "
+                                           "and reported nothing for it\n")
+
+    def finish(self):
+        """Tear down the fixtures still set up; flush."""
+        result = self.result
+        suite = self._suite
+        if self._started:
+            suite._tearDownPreviousClass(None, result)
+            suite._handleModuleTearDown(result)
+            result._previousTestClass = None
+            result._testRunEntered = False
+            result.stopTestRun()
+        self.writer.flush()
+
+    def serve(self, ids):
+        """Run the id on each line of the binary stream ``ids`` until it
+        ends, then ``finish()``."""
+        readline = ids.readline
+        run_test = self.run_test
+        try:
+            while True:
+                # One line at a time, as soon as it is complete: a buffered
+                # reader's readline returns without waiting for more input.
+                line = readline()
+                if not line:
+                    break
+                test_id = line.rstrip(b"\r\n").decode("utf-8", "replace")
+                if test_id:
+                    run_test(test_id)
+        finally:
+            self.finish()
+
+
+# --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
 
@@ -500,6 +698,26 @@ def _claim_stdout():
     return packets
 
 
+def _claim_stdin():
+    """Return a binary stream on the process's real stdin for the test ids,
+    and point file descriptor 0 at the null device, so that a test (or a
+    child process) that reads its stdin cannot eat the ids. Called before
+    ``_claim_stdout``, so that descriptor 0 is in use (if only by the null
+    device) when that one duplicates descriptor 1."""
+    try:
+        try:
+            fd = os.dup(0)
+        except OSError:
+            fd = None  # descriptor 0 is closed: no ids will come
+        null = os.open(os.devnull, os.O_RDONLY)
+        if null != 0:
+            os.dup2(null, 0)
+            os.close(null)
+    except (OSError, AttributeError, ValueError):
+        return getattr(sys.stdin, "buffer", None) or io.BytesIO()
+    return os.fdopen(fd, "rb") if fd is not None else io.BytesIO()
+
+
 def _read_load_list(path):
     with open(path, encoding="utf-8") as handle:
         return [line.strip() for line in handle if line.strip()]
@@ -518,6 +736,9 @@ def build_parser():
                         help="file name pattern of test modules (default: test*.py)")
     parser.add_argument("--list", action="store_true",
                         help="write an 'exists' packet per test id instead of running")
+    parser.add_argument("--worker", action="store_true",
+                        help="run as a long-lived worker (worker protocol v1): list the "
+                             "tests, then run the ids read from stdin, one a line")
     parser.add_argument("--load-list", metavar="FILE", action="append", default=[],
                         help="run the test ids in FILE, one a line")
     parser.add_argument("ids", nargs="*", metavar="id",
@@ -525,14 +746,21 @@ def build_parser():
     return parser
 
 
-def main(argv=None, stdout=None):
+def main(argv=None, stdout=None, stdin=None):
     """Run the command line; returns the exit status.
 
     ``stdout`` is a binary stream for the packets; by default the process's
-    stdout, claimed for packets only (see ``_claim_stdout``).
+    stdout, claimed for packets only (see ``_claim_stdout``). ``stdin`` is a
+    binary stream of test ids for ``--worker``; by default the process's
+    stdin (see ``_claim_stdin``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
+    if args.worker:
+        if args.ids or args.load_list or args.list:
+            parser.error("--worker takes no test ids, --load-list or --list: "
+                         "it lists every test, then runs the ids read from stdin")
+        return _worker_main(args, stdout, stdin)
 
     wanted = list(args.ids)
     for path in args.load_list:
@@ -562,7 +790,7 @@ def main(argv=None, stdout=None):
 
     if args.list:
         for test in iter_tests(suite):
-            writer.status(test_id=test.id(), test_status="exists")
+            writer.event(test.id(), "exists")
         # Modules that failed to import are listed as
         # unittest.loader._FailedTest.<module> tests; their errors also go
         # in one attachment, as python-subunit's subunit.run does.
@@ -587,6 +815,21 @@ def main(argv=None, stdout=None):
         result.stopTestRun()
         writer.flush()
     return 1 if result.failed_count else 0
+
+
+def _worker_main(args, stdout, stdin):
+    ids = stdin if stdin is not None else _claim_stdin()
+    writer = StreamWriter(stdout if stdout is not None else _claim_stdout())
+    try:
+        loader, suite = discover(args.start_dir, args.pattern, args.top_level_dir)
+    except (ImportError, TypeError, OSError) as error:
+        sys.stderr.write("testr_subunit.py: cannot discover tests: %s\n" % (error,))
+        return 2
+    worker = Worker(suite, writer, getattr(loader, "errors", []))
+    del suite, loader
+    worker.write_listing()
+    worker.serve(ids)
+    return 0
 
 
 if __name__ == "__main__":
