@@ -13,6 +13,11 @@ pub fn testr_bin() -> &'static str {
     env!("CARGO_BIN_EXE_testr")
 }
 
+/// The scriptable fake worker of the runner tests (tests/fixtures/fake_worker.py).
+pub fn fake_worker() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake_worker.py")
+}
+
 /// A temporary project directory, removed when dropped.
 pub struct Project {
     dir: tempfile::TempDir,
@@ -57,6 +62,35 @@ impl Project {
         }
     }
 
+    /// What `testr ARGS` prints as JSON (it must succeed).
+    pub fn json<I, S>(&self, args: I) -> serde_json::Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let finished = self.testr(args).run();
+        serde_json::from_str(&finished.stdout())
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", finished.stdout()))
+    }
+
+    /// The id and status of each test of the latest run, sorted.
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        let last = self.json(["last", "--json"]);
+        let mut statuses: Vec<(String, String)> = last["tests"]
+            .as_array()
+            .expect("last --json has tests")
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_owned(),
+                    t["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        statuses.sort();
+        statuses
+    }
+
     /// Loads a stream and checks the exit status.
     pub fn load(&self, stream: &[u8], expected_status: i32) -> Finished {
         self.testr(["load"])
@@ -72,9 +106,30 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Invocation {
+        self.command.arg(arg);
+        self
+    }
+
+    /// Sets a variable in testr's environment (and so its workers').
+    pub fn command_env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Invocation {
+        self.command.env(key, value);
+        self
+    }
+
     pub fn stdin(mut self, bytes: &[u8]) -> Invocation {
         self.stdin = bytes.to_vec();
         self
+    }
+
+    /// Starts testr without waiting for it; stdin is empty.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("testr starts")
     }
 
     pub fn run(mut self) -> Finished {
@@ -124,6 +179,25 @@ impl Finished {
 
     pub fn success(self) -> Finished {
         self.status(0)
+    }
+
+    /// Checks that testr's error is the last line of stderr (what a test
+    /// process wrote comes before it) and holds every fragment.
+    pub fn error_line(self, fragments: &[&str]) -> Finished {
+        let stderr = self.stderr();
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("testr: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "one error line, got:\n{stderr}");
+        assert_eq!(stderr.lines().last(), Some(errors[0]), "{stderr}");
+        for fragment in fragments {
+            assert!(
+                errors[0].contains(fragment),
+                "{fragment:?} not in {stderr:?}"
+            );
+        }
+        self
     }
 
     /// Checks that stderr is one line containing every fragment.

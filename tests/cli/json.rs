@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use testr::model::Status;
 
-use crate::harness::{Project, Stream};
+use crate::harness::{Project, Stream, fake_worker};
 
 /// Checks `document` against `docs/schema/NAME.json` and returns it parsed.
 fn validated(name: &str, document: &str) -> serde_json::Value {
@@ -150,4 +150,61 @@ fn jq_selects_one_profiles_failures() {
     let listed = jq.wait_with_output().unwrap();
     assert!(listed.status.success());
     assert_eq!(String::from_utf8(listed.stdout).unwrap(), "x\n");
+}
+
+/// Runs `jq FILTER` on `input`.
+fn jq(filter: &str, input: &[u8]) -> Vec<u8> {
+    let mut jq = Command::new("jq")
+        .args(["-c", filter])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("jq is installed (.ci/run installs it)");
+    std::io::Write::write_all(&mut jq.stdin.take().unwrap(), input).unwrap();
+    let out = jq.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[test]
+fn list_tests_json_validates_and_a_jq_selection_round_trips_into_run() {
+    let project = Project::new();
+    project.write(
+        ".testr.conf",
+        format!(
+            "[DEFAULT]\nprofiles = py311 py312\nworker_command=python3 {} --worker fake.pass_1 fake.fail_2\n",
+            fake_worker().display()
+        ),
+    );
+    let listed = project.testr(["list-tests", "--json"]).run().success();
+    let doc = validated("list-tests", &listed.stdout());
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 4);
+    let profiles = project
+        .testr(["list-tests", "--profiles", "--json"])
+        .run()
+        .success();
+    validated("profiles", &profiles.stdout());
+
+    project.testr(["run"]).run().status(1);
+    let failing = project.testr(["failing", "--json"]).run().status(1);
+    let selection = jq(
+        r#".tests |= map(select(.profile == ["py312"]))"#,
+        &failing.output.stdout,
+    );
+    let path = project.write("selection.json", selection);
+    project
+        .testr(["run", "--load-list-json", "--load-list"])
+        .arg(&path)
+        .run()
+        .status(1);
+    let last = validated(
+        "last",
+        &project.testr(["last", "--json"]).run().status(1).stdout(),
+    );
+    assert_eq!(
+        last["tests"],
+        serde_json::json!([{"id": "fake.fail_2", "profile": ["py312"], "status": "fail",
+                            "duration": last["tests"][0]["duration"]}])
+    );
+    assert_eq!(last["run"]["partial"], serde_json::json!(true));
 }

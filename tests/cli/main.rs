@@ -2,6 +2,7 @@
 //! small harness (a temporary project, arguments, stdin, expected output).
 
 mod bad_input;
+mod end_to_end;
 mod harness;
 mod interop;
 mod json;
@@ -9,3 +10,4 @@ mod load;
 mod profiles;
 mod queries;
 mod reliability;
+mod run;

@@ -1,0 +1,152 @@
+//! A real unittest project (tests/fixtures/unittest_project: module and
+//! class fixtures, a failure, a skip, an expected failure, a test that
+//! prints) run end to end: through the Python worker shipped inside testr,
+//! and through the classic `python -m subunit.run` with python-subunit
+//! (`TESTR_TEST_PYTHON`, as in the interop tests).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::harness::Project;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unittest_project")
+}
+
+/// A repository in a copy of the fixture project, with this `.testr.conf`.
+fn project_with(conf: &str) -> Project {
+    let project = Project::new();
+    copy_dir(&fixture(), project.path());
+    project.write(".testr.conf", conf);
+    project
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+const STATUSES: [(&str, &str); 10] = [
+    (
+        "fixtureproj.tests.test_fixtures.FixtureTest.test_one",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_fixtures.FixtureTest.test_three",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_fixtures.FixtureTest.test_two",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_plain.PlainTest.test_alpha",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_plain.PlainTest.test_beta",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_plain.PlainTest.test_gamma",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_statuses.StatusTest.test_expected_failure",
+        "xfail",
+    ),
+    (
+        "fixtureproj.tests.test_statuses.StatusTest.test_fails",
+        "fail",
+    ),
+    (
+        "fixtureproj.tests.test_statuses.StatusTest.test_prints",
+        "success",
+    ),
+    (
+        "fixtureproj.tests.test_statuses.StatusTest.test_skipped",
+        "skip",
+    ),
+];
+
+/// Runs the whole project and checks what was stored.
+fn check_full_run(project: &Project) {
+    let run = project.testr(["run", "--concurrency", "2"]).run().status(1);
+    let stdout = run.stdout();
+    assert!(stdout.contains("FAIL: fixtureproj.tests.test_statuses.StatusTest.test_fails"));
+    assert!(stdout.contains("AssertionError: 1 != 2 : deliberate failure in test_fails"));
+    assert!(stdout.contains("Ran 10 tests"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED (id=0, failures=1, skips=1)"),
+        "{stdout}"
+    );
+    let expected: Vec<(String, String)> = STATUSES
+        .iter()
+        .map(|(id, status)| (id.to_string(), status.to_string()))
+        .collect();
+    assert_eq!(project.statuses(), expected);
+    // The printed line is kept, whichever way the command captured it.
+    let subunit = project.testr(["last", "--subunit"]).run().status(1);
+    let needle = b"hello from test_prints";
+    assert!(
+        subunit
+            .output
+            .stdout
+            .windows(needle.len())
+            .any(|w| w == needle)
+    );
+    assert_eq!(
+        project
+            .testr(["failing", "--list"])
+            .run()
+            .status(1)
+            .stdout(),
+        "fixtureproj.tests.test_statuses.StatusTest.test_fails\n"
+    );
+}
+
+#[test]
+fn the_shipped_worker_runs_a_unittest_project_with_its_fixtures() {
+    let project = project_with(
+        "[DEFAULT]\nworker_command=python3 $PYTHON_WORKER --worker --start-dir . --top-level-dir .\n",
+    );
+    check_full_run(&project);
+
+    // Consecutive tests of a class on one worker share its fixtures: each
+    // runs once, and is torn down at the end.
+    let log = project.path().join("fixture.log");
+    project
+        .testr(["run", "--concurrency", "1", "FixtureTest"])
+        .command_env("FIXTURE_LOG", &log)
+        .run()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "setUpModule test_fixtures\nsetUpClass FixtureTest\n\
+         tearDownClass FixtureTest\ntearDownModule test_fixtures\n"
+    );
+    let last = project.json(["last", "--json"]);
+    assert_eq!(last["run"]["tests_run"], json!(3));
+    assert_eq!(last["run"]["partial"], json!(true));
+}
+
+#[test]
+fn the_classic_subunit_run_command_runs_it_too() {
+    let python = std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let project = project_with(&format!(
+        "[DEFAULT]\ntest_command={python} -m subunit.run discover $LISTOPT $IDOPTION\n\
+         test_id_option=--load-list $IDFILE\ntest_list_option=--list\n"
+    ));
+    check_full_run(&project);
+}
