@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod exit_codes;
 pub mod model;
+pub mod plan;
 pub mod repo;
 pub mod report;
 pub mod runner;

@@ -1,6 +1,7 @@
 //! Domain types shared by every layer: ids, statuses and test results.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The id of a stored run, as users see it (`FAILED (id=3, ...)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -232,4 +233,17 @@ impl TimeSpan {
     pub fn duration(self) -> Option<i64> {
         self.0.map(|(first, last)| last - first)
     }
+}
+
+/// How one segment of a planned run went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRun {
+    /// Its position in the plan; None for the tests the plan did not name.
+    pub plan_index: Option<usize>,
+    pub exclusive: bool,
+    pub max_workers: Option<usize>,
+    /// How many tests finished in it.
+    pub tests: usize,
+    /// From its first test handed out to its last test finished.
+    pub duration: Duration,
 }

@@ -106,6 +106,14 @@ pub struct RunArgs {
     /// Run only this configured profile (repeatable; default: every one).
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,
+    /// Follow this concurrency plan: segments of tests that run one after
+    /// the other, alone or together (default: the `plan` key; docs/plans.md).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Make a selected test that no segment of the plan names an error,
+    /// instead of running it in a final parallel segment.
+    #[arg(long)]
+    pub plan_strict: bool,
 }
 
 #[derive(Debug, Args)]

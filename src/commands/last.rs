@@ -145,6 +145,7 @@ fn last_doc(
             counts: summary.counts.into(),
             duration: summary.duration.map(json::seconds),
             profiles,
+            segments: repo.run_segments(run.id)?.iter().map(Into::into).collect(),
         },
         tests,
     })

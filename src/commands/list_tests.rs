@@ -69,6 +69,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
             id_sets: Vec::new(),
         },
         extra_args: args.tests.extra_args.clone(),
+        plan: None,
     };
     let (events, received) = mpsc::channel();
     let listed = std::thread::scope(|scope| {

@@ -51,6 +51,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         partial: args.partial,
         command: Some(ctx.command_line.to_owned()),
         interrupted: false,
+        segments: Vec::new(),
     };
     let mut writer = repo.begin_run(&meta)?;
     let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);

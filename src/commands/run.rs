@@ -13,9 +13,10 @@ use crate::collect::Collected;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, TimeSpan};
+use crate::plan::Plan;
 use crate::repo::{Repository, RunMeta};
-use crate::report::{Progress, write_balance};
-use crate::runner::{self, IdSet, ProfileRun, RunEvent, RunSpec, Selection};
+use crate::report::{Progress, write_balance, write_segments};
+use crate::runner::{self, IdSet, PlannedRun, ProfileRun, RunEvent, RunSpec, Selection};
 
 pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
@@ -26,6 +27,18 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.load_list {
         id_sets.push(select::load_list(path, args.load_list_json, &profiles)?);
     }
+    let plan = match args
+        .plan
+        .clone()
+        .or_else(|| config.get("plan").map(|p| ctx.project.join(p)))
+    {
+        Some(path) => Some(PlannedRun {
+            plan: Plan::read(&path)?,
+            strict: args.plan_strict,
+        }),
+        None if args.plan_strict => return Err(Error::StrictWithoutPlan.into()),
+        None => None,
+    };
     let mut repo = Repository::open_or_init(ctx.project, args.force_init)?;
     if args.failing {
         let failing = failing_set(&repo, &profiles)?;
@@ -52,6 +65,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         selection,
         estimates,
         extra_args: args.tests.extra_args.clone(),
+        plan,
     };
 
     let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);
@@ -117,6 +131,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         partial,
         command: Some(ctx.command_line.to_owned()),
         interrupted: report.interrupted,
+        segments: report.segments.clone(),
     };
     let mut writer = repo.begin_run(&meta)?;
     for (collected, profile) in &results {
@@ -128,6 +143,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
             record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
         }
         write_balance(ctx.stdout, &report.workers)?;
+        write_segments(ctx.stdout, &report.segments)?;
     }
     if report.interrupted {
         writeln!(

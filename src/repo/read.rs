@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{Error, Repository, parse_tags, tags_key, timing};
-use crate::model::{Attachment, Profile, RunCounts, RunId, Status, TestId, TestResult};
+use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, Status, TestId, TestResult};
 
 /// A stored run without its results.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +255,28 @@ impl Repository {
                     profile(&row.get::<_, String>(1)?),
                     row.get(2)?,
                 ))
+            })?
+            .collect()
+        };
+        query().map_err(|e| self.sqlite(e))
+    }
+
+    /// The segments of a planned run, in the order they ran (none for a run
+    /// without a plan).
+    pub fn run_segments(&self, run: RunId) -> Result<Vec<SegmentRun>, Error> {
+        let query = || -> rusqlite::Result<Vec<SegmentRun>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT plan_index, exclusive, max_workers, tests, duration_nanos
+                 FROM segment WHERE run_id = ?1 ORDER BY position",
+            )?;
+            stmt.query_map([run.0], |row| {
+                Ok(SegmentRun {
+                    plan_index: row.get::<_, Option<i64>>(0)?.map(|i| i as usize),
+                    exclusive: row.get(1)?,
+                    max_workers: row.get::<_, Option<i64>>(2)?.map(|n| n as usize),
+                    tests: row.get::<_, i64>(3)? as usize,
+                    duration: std::time::Duration::from_nanos(row.get::<_, i64>(4)?.max(0) as u64),
+                })
             })?
             .collect()
         };

@@ -21,6 +21,7 @@ fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]
             partial,
             command: Some("testr load".into()),
             interrupted: false,
+            segments: Vec::new(),
         })
         .unwrap();
     let mut counts = RunCounts::default();

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Error, Repository, tags_key};
-use crate::model::{Attachment, Profile, RunCounts, RunId, TestResult};
+use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, TestResult};
 
 /// How many test ids a writer remembers before it asks the database again.
 const MAX_CACHED_TESTS: usize = 200_000;
@@ -48,6 +48,8 @@ pub struct RunMeta {
     pub command: Option<String>,
     /// Ctrl-C stopped the run; it holds what finished (and is partial).
     pub interrupted: bool,
+    /// The segments of a planned run, in the order they ran.
+    pub segments: Vec<SegmentRun>,
 }
 
 /// A run being written. Dropping it without [`RunWriter::commit`] stores
@@ -124,6 +126,23 @@ impl Repository {
             ],
         )
         .map_err(sqlite)?;
+        for (position, segment) in meta.segments.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO segment (run_id, position, plan_index, exclusive, max_workers,
+                                      tests, duration_nanos)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    position as i64,
+                    segment.plan_index.map(|i| i as i64),
+                    segment.exclusive,
+                    segment.max_workers.map(|n| n as i64),
+                    segment.tests as i64,
+                    segment.duration.as_nanos() as i64,
+                ],
+            )
+            .map_err(sqlite)?;
+        }
         let tests = TestIds::load(&tx).map_err(sqlite)?;
         Ok(RunWriter {
             tx,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{Profile, RunCounts, Status};
+use crate::model::{Profile, RunCounts, SegmentRun, Status};
 
 /// The version of every `--json` document; bumped on incompatible changes.
 pub const VERSION: u32 = 1;
@@ -56,6 +56,32 @@ pub struct RunDoc {
     /// Seconds, by the stream's clock.
     pub duration: Option<f64>,
     pub profiles: Vec<ProfileCounts>,
+    /// The segments of a planned run, in the order they ran.
+    pub segments: Vec<SegmentDoc>,
+}
+
+/// One segment of a planned run.
+#[derive(Debug, Serialize)]
+pub struct SegmentDoc {
+    /// Its position in the plan (from 0); null for the tests the plan did not name.
+    pub segment: Option<usize>,
+    pub exclusive: bool,
+    pub max_workers: Option<usize>,
+    pub tests: usize,
+    /// Seconds, from its first test handed out to its last test finished.
+    pub duration: f64,
+}
+
+impl From<&SegmentRun> for SegmentDoc {
+    fn from(segment: &SegmentRun) -> SegmentDoc {
+        SegmentDoc {
+            segment: segment.plan_index,
+            exclusive: segment.exclusive,
+            max_workers: segment.max_workers,
+            tests: segment.tests,
+            duration: segment.duration.as_secs_f64(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

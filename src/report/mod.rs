@@ -11,7 +11,7 @@ mod slowest;
 mod subunit;
 mod summary;
 
-pub use balance::write_balance;
+pub use balance::{write_balance, write_segments};
 pub use failure::write_failure;
 pub use progress::Progress;
 pub use slowest::write_slowest;

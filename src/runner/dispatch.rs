@@ -20,7 +20,7 @@ use super::spec::RunSpec;
 use super::{PYTHON_WORKER, RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
 use crate::config::{ClassicCommand, Launch};
-use crate::model::{Attachment, Status, TestId, TestResult};
+use crate::model::{Attachment, SegmentRun, Status, TestId, TestResult};
 use crate::subunit::{Decoder, Item, Packet};
 
 /// The file a worker sends, with no test id, when its listing is complete
@@ -185,6 +185,20 @@ struct Interrupt {
     killed: bool,
 }
 
+/// A segment of the scheduler, as the plan gave it.
+struct SegmentInfo {
+    plan_index: Option<usize>,
+    exclusive: bool,
+    max_workers: Option<usize>,
+}
+
+/// The segment running now: since when, and how many tests finished in it.
+#[derive(Default)]
+struct SegmentProgress {
+    since: Option<Instant>,
+    tests: usize,
+}
+
 struct Dispatcher {
     spec: RunSpec,
     mode: Mode,
@@ -203,6 +217,13 @@ struct Dispatcher {
     any_results: bool,
     interrupt: Option<Interrupt>,
     listed: Vec<Vec<String>>,
+    /// The scheduler's segments (one, unlimited, without a plan).
+    segments: Vec<SegmentInfo>,
+    segment: SegmentProgress,
+    segment_reports: Vec<SegmentRun>,
+    /// With a plan, each profile's listing waits here until every profile
+    /// is listed: the plan is checked whole before any test runs.
+    held_listings: Vec<Option<Vec<String>>>,
 }
 
 impl Dispatcher {
@@ -225,8 +246,39 @@ impl Dispatcher {
             Mode::Run => spec.concurrency.max(1),
             Mode::List => 0,
         };
+        let segments: Vec<SegmentInfo> = match &spec.plan {
+            Some(planned) => planned
+                .plan
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(index, s)| SegmentInfo {
+                    plan_index: Some(index),
+                    exclusive: s.exclusive,
+                    max_workers: s.max_workers,
+                })
+                .chain(std::iter::once(SegmentInfo {
+                    plan_index: None,
+                    exclusive: false,
+                    max_workers: None,
+                }))
+                .collect(),
+            None => vec![SegmentInfo {
+                plan_index: None,
+                exclusive: false,
+                max_workers: None,
+            }],
+        };
+        let limits: Vec<Option<usize>> = segments
+            .iter()
+            .map(|s| if s.exclusive { Some(1) } else { s.max_workers })
+            .collect();
         Ok(Dispatcher {
-            scheduler: Scheduler::new(profile_count),
+            scheduler: Scheduler::with_segments(profile_count, &limits),
+            segments,
+            segment: SegmentProgress::default(),
+            segment_reports: Vec::new(),
+            held_listings: vec![None; profile_count],
             profiles: (0..profile_count)
                 .map(|_| ProfileState {
                     listing: ListingState::NotStarted,
@@ -286,7 +338,10 @@ impl Dispatcher {
             if can_select(&classic) || (self.mode == Mode::List && can_list) {
                 self.spawn(profile, Kind::Lister, None, None)?;
                 self.profiles[profile].listing = ListingState::Running;
-            } else if self.spec.selection.is_narrowed() || self.mode == Mode::List {
+            } else if self.spec.selection.is_narrowed()
+                || self.spec.plan.is_some()
+                || self.mode == Mode::List
+            {
                 return Err(RunError::CannotSelect {
                     profile: self.spec.profiles[profile].name.clone(),
                 });
@@ -324,8 +379,12 @@ impl Dispatcher {
                 self.top_up(id);
             }
             Launch::Classic(classic) if can_select(&classic) => {
+                if self.at_limit() {
+                    return Ok(());
+                }
                 let workers = self.workers_of(profile) + 1;
                 let batch = self.scheduler.batch(profile, workers);
+                self.segment.since.get_or_insert_with(Instant::now);
                 self.spawn(profile, Kind::Batch, Some(slot), Some(batch))?;
             }
             Launch::Classic(_) => {
@@ -371,6 +430,23 @@ impl Dispatcher {
             }
         }
         best.map(|(_, index)| index)
+    }
+
+    /// Whether as many workers hold tests as the current segment allows.
+    fn at_limit(&self) -> bool {
+        self.scheduler.limit().is_some_and(|limit| {
+            let busy = self
+                .processes
+                .values()
+                .filter(|p| p.slot.is_some() && !p.assigned.is_empty())
+                .count();
+            busy >= limit
+        })
+    }
+
+    /// Tests handed out and not finished, over every worker.
+    fn in_flight(&self) -> usize {
+        self.processes.values().map(|p| p.assigned.len()).sum()
     }
 
     fn workers_of(&self, profile: usize) -> usize {
@@ -515,6 +591,10 @@ impl Dispatcher {
         {
             return;
         }
+        if process.assigned.is_empty() && self.at_limit() {
+            // The segment allows no more tests at once; this worker waits.
+            return;
+        }
         let lookahead = LOOKAHEAD.as_nanos() as i64;
         loop {
             let outstanding: i64 = process
@@ -532,6 +612,7 @@ impl Dispatcher {
             if process.assigned.is_empty() && process.listing.is_none() {
                 process.clock = Some(Instant::now());
             }
+            self.segment.since.get_or_insert_with(Instant::now);
             let estimates = &self.spec.estimates[profile];
             let mut lines = Vec::new();
             for test in unit.ids {
@@ -566,8 +647,16 @@ impl Dispatcher {
         }
     }
 
-    /// A profile's tests are known: select, then plan or (listing only) keep.
+    /// A profile's tests are known: select, then plan or (listing only)
+    /// keep. With a plan, wait for every profile's listing.
     fn listed(&mut self, profile: usize, ids: Vec<String>) -> Result<(), RunError> {
+        if self.spec.plan.is_some() && self.mode == Mode::Run {
+            self.held_listings[profile] = Some(ids);
+            if self.held_listings.iter().all(Option::is_some) {
+                self.follow_plan()?;
+            }
+            return Ok(());
+        }
         let run = &self.spec.profiles[profile];
         let selected = self.spec.selection.select(&run.profile, ids)?;
         self.profiles[profile].listing = ListingState::Done;
@@ -588,6 +677,137 @@ impl Dispatcher {
         );
         self.top_up_profile(profile);
         self.fill_slots()
+    }
+
+    /// Every profile is listed: checks the plan against the listings, puts
+    /// each selected test in its segment, and starts.
+    fn follow_plan(&mut self) -> Result<(), RunError> {
+        let planned = self.spec.plan.as_ref().expect("a plan is followed");
+        let rest = planned.plan.segments.len();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut unplanned: Vec<String> = Vec::new();
+        let mut buckets: Vec<Vec<Vec<String>>> = Vec::new();
+        let listings: Vec<Vec<String>> = self
+            .held_listings
+            .iter_mut()
+            .map(|l| l.take().unwrap_or_default())
+            .collect();
+        for (run, listed) in self.spec.profiles.iter().zip(&listings) {
+            let placement = planned.plan.placement(&run.profile);
+            let known: std::collections::HashSet<&str> =
+                listed.iter().map(String::as_str).collect();
+            let selected = self.spec.selection.select(&run.profile, listed.clone())?;
+            let mut bucket = vec![Vec::new(); rest + 1];
+            for id in selected {
+                let segment = match placement.get(id.as_str()) {
+                    Some(&segment) => segment,
+                    None => {
+                        unplanned.push(id.clone());
+                        rest
+                    }
+                };
+                bucket[segment].push(id);
+            }
+            buckets.push(bucket);
+            // A record names a test of its profile; a plain id, of any.
+            for segment in &planned.plan.segments {
+                for entry in &segment.tests {
+                    let missing = match &entry.profile {
+                        Some(p) => *p == run.profile && !known.contains(entry.id.as_str()),
+                        None => !listings.iter().any(|l| l.contains(&entry.id)),
+                    };
+                    if missing {
+                        unknown.push(entry.id.clone());
+                    }
+                }
+            }
+        }
+        let source = format!("the plan {}", planned.plan.source.display());
+        if !unknown.is_empty() {
+            unknown.sort();
+            unknown.dedup();
+            return Err(RunError::UnknownIds {
+                origin: source,
+                profile: Default::default(),
+                count: unknown.len(),
+                ids: unknown,
+            });
+        }
+        if planned.strict && !unplanned.is_empty() {
+            unplanned.sort();
+            unplanned.dedup();
+            return Err(RunError::Unplanned {
+                plan: planned.plan.source.display().to_string(),
+                count: unplanned.len(),
+                ids: unplanned,
+            });
+        }
+        for (profile, bucket) in buckets.into_iter().enumerate() {
+            let run = &self.spec.profiles[profile];
+            self.profiles[profile].listing = ListingState::Done;
+            self.emit(RunEvent::Planned {
+                profile: run.profile.clone(),
+                tests: bucket.iter().map(Vec::len).sum(),
+            });
+            let group = run.settings.group_regex.as_ref();
+            for (segment, ids) in bucket.into_iter().enumerate() {
+                self.scheduler.add(
+                    segment,
+                    profile,
+                    ids,
+                    Some(&self.spec.estimates[profile]),
+                    group,
+                );
+            }
+        }
+        if self.scheduler.segment_handed_out() {
+            self.scheduler.advance();
+        }
+        self.start_segment()
+    }
+
+    /// Hands out the current segment's first tests.
+    fn start_segment(&mut self) -> Result<(), RunError> {
+        for profile in 0..self.spec.profiles.len() {
+            self.top_up_profile(profile);
+        }
+        self.fill_slots()
+    }
+
+    /// When every test of the current segment has finished, records it and
+    /// moves on to the next segment that has tests.
+    fn maybe_advance(&mut self) -> Result<(), RunError> {
+        if self.spec.plan.is_none() || self.interrupt.is_some() || self.segment.since.is_none() {
+            return Ok(());
+        }
+        if !self.scheduler.segment_handed_out() || self.in_flight() > 0 {
+            return Ok(());
+        }
+        self.close_segment();
+        if self.scheduler.advance() {
+            self.start_segment()?;
+        } else {
+            // Nothing is left anywhere: let every worker finish.
+            for profile in 0..self.spec.profiles.len() {
+                self.top_up_profile(profile);
+            }
+        }
+        Ok(())
+    }
+
+    fn close_segment(&mut self) {
+        let progress = std::mem::take(&mut self.segment);
+        let Some(since) = progress.since else {
+            return;
+        };
+        let info = &self.segments[self.scheduler.current()];
+        self.segment_reports.push(SegmentRun {
+            plan_index: info.plan_index,
+            exclusive: info.exclusive,
+            max_workers: info.max_workers,
+            tests: progress.tests,
+            duration: since.elapsed(),
+        });
     }
 
     // -- what processes write ----------------------------------------------
@@ -631,12 +851,12 @@ impl Dispatcher {
         let profile = process.profile;
         self.top_up_process(&mut process);
         self.processes.insert(envelope.process, process);
-        match listed {
-            Some(ids) if self.profiles[profile].listing != ListingState::Done => {
-                self.listed(profile, ids)
+        if let Some(ids) = listed {
+            if self.profiles[profile].listing != ListingState::Done {
+                self.listed(profile, ids)?;
             }
-            _ => Ok(()),
         }
+        self.maybe_advance()
     }
 
     /// Takes one decoded item; returns the listing when this item completed it.
@@ -706,6 +926,7 @@ impl Dispatcher {
                 process.assigned.remove(at);
             }
             process.clock = Some(now);
+            self.segment.tests += 1;
             if let Some(slot) = process.slot {
                 self.slots[slot].tests += 1;
                 self.slots[slot].last_finish = Some(now);
@@ -750,6 +971,7 @@ impl Dispatcher {
             Kind::Lister => self.lister_finished(process, status)?,
             Kind::Worker | Kind::Batch => self.runner_finished(process, status)?,
         }
+        self.maybe_advance()?;
         self.fill_slots()
     }
 
@@ -1016,7 +1238,10 @@ impl Dispatcher {
 
     // -- the end -----------------------------------------------------------
 
-    fn report(&self) -> RunReport {
+    fn report(&mut self) -> RunReport {
+        if self.spec.plan.is_some() && self.interrupt.is_none() {
+            self.close_segment();
+        }
         let end = self.slots.iter().filter_map(|s| s.last_finish).max();
         let workers = self
             .slots
@@ -1033,6 +1258,7 @@ impl Dispatcher {
         RunReport {
             interrupted: self.interrupt.is_some(),
             workers,
+            segments: std::mem::take(&mut self.segment_reports),
         }
     }
 

@@ -36,6 +36,16 @@ pub enum RunError {
          selecting tests needs test_list_option and test_id_option in .testr.conf"
     )]
     CannotSelect { profile: String },
+    #[error(
+        "failed to follow the plan: {count} selected test(s) are in no segment of {plan} \
+         (--plan-strict): {}",
+        shown(.ids)
+    )]
+    Unplanned {
+        plan: String,
+        count: usize,
+        ids: Vec<String>,
+    },
     #[error("failed to prepare the run: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::collect::Collected;
-use crate::model::Profile;
+use crate::model::{Profile, SegmentRun};
 
 /// Something that happened during a run, in order.
 #[derive(Debug)]
@@ -30,6 +30,8 @@ pub struct RunReport {
     pub interrupted: bool,
     /// One entry per worker slot (`worker-N`).
     pub workers: Vec<WorkerBalance>,
+    /// The segments of a planned run that had tests, in the order they ran.
+    pub segments: Vec<SegmentRun>,
 }
 
 /// How one worker slot spent the run.

@@ -17,7 +17,7 @@ pub use command::quote;
 pub use dispatch::LISTING_DONE;
 pub use error::RunError;
 pub use event::{RunEvent, RunReport, WorkerBalance};
-pub use spec::{IdSet, ProfileRun, RunSpec, Selection};
+pub use spec::{IdSet, PlannedRun, ProfileRun, RunSpec, Selection};
 
 use std::sync::mpsc::Sender;
 

@@ -34,31 +34,64 @@ pub struct Unit {
     pub estimate: Option<i64>,
 }
 
-#[derive(Debug, Default)]
-struct Queue {
-    units: VecDeque<Unit>,
-    /// Durations of the tests finished in this run, for tests with no history.
+/// Durations of the tests of one profile finished in this run, for the
+/// tests with no history.
+#[derive(Debug, Default, Clone, Copy)]
+struct Learned {
     finished: u64,
-    finished_nanos: i64,
+    nanos: i64,
 }
 
-/// The units of every profile of a run, indexed by profile position.
-#[derive(Debug, Default)]
+/// The units of one segment, per profile, and how many may run at once.
+#[derive(Debug)]
+struct Segment {
+    queues: Vec<VecDeque<Unit>>,
+    limit: Option<usize>,
+}
+
+/// The units of every profile of a run, indexed by profile position, in
+/// segments that run one after the other (one segment when there is no
+/// plan). Only the current segment hands out units.
+#[derive(Debug)]
 pub struct Scheduler {
-    queues: Vec<Queue>,
+    segments: Vec<Segment>,
+    current: usize,
+    learned: Vec<Learned>,
 }
 
 impl Scheduler {
-    pub fn new(profiles: usize) -> Scheduler {
+    /// Segments with these limits on the tests running at once.
+    pub fn with_segments(profiles: usize, limits: &[Option<usize>]) -> Scheduler {
         Scheduler {
-            queues: (0..profiles).map(|_| Queue::default()).collect(),
+            segments: limits
+                .iter()
+                .map(|&limit| Segment {
+                    queues: (0..profiles).map(|_| VecDeque::new()).collect(),
+                    limit,
+                })
+                .collect(),
+            current: 0,
+            learned: vec![Learned::default(); profiles],
         }
     }
 
-    /// Queues a profile's selected tests (in listing order), grouped by
-    /// `group` and ordered for dispatch.
+    /// Queues a profile's selected tests (in listing order) in the first
+    /// segment, grouped by `group` and ordered for dispatch.
     pub fn plan(
         &mut self,
+        profile: usize,
+        ids: Vec<String>,
+        estimates: Option<&HashMap<String, i64>>,
+        group: Option<&Regex>,
+    ) {
+        self.add(0, profile, ids, estimates, group);
+    }
+
+    /// Queues tests of a profile in `segment`, grouped by `group` and
+    /// ordered for dispatch.
+    pub fn add(
+        &mut self,
+        segment: usize,
         profile: usize,
         ids: Vec<String>,
         estimates: Option<&HashMap<String, i64>>,
@@ -70,35 +103,44 @@ impl Scheduler {
         // Stable: equal estimates keep their listing order.
         known.sort_by_key(|u| std::cmp::Reverse(u.estimate));
         unknown.append(&mut known);
-        self.queues[profile].units = unknown.into();
+        self.segments[segment].queues[profile] = unknown.into();
     }
 
-    /// The next unit for a worker of `profile`.
+    fn queue(&mut self, profile: usize) -> &mut VecDeque<Unit> {
+        &mut self.segments[self.current].queues[profile]
+    }
+
+    /// The next unit of the current segment for a worker of `profile`.
     pub fn next(&mut self, profile: usize) -> Option<Unit> {
-        self.queues[profile].units.pop_front()
+        self.queue(profile).pop_front()
     }
 
-    /// Units for one process of a classic command: a share of what is left
-    /// that shrinks as the run nears its end (guided self-scheduling), so
-    /// that the last processes are short.
+    /// Units of the current segment for one process of a classic command:
+    /// a share of what is left that shrinks as the segment nears its end
+    /// (guided self-scheduling), so that the last processes are short.
     pub fn batch(&mut self, profile: usize, workers: usize) -> Vec<Unit> {
-        let (_, remaining) = self.remaining(profile);
+        let remaining: i64 = self.segments[self.current].queues[profile]
+            .iter()
+            .map(|u| self.expected(profile, u.estimate))
+            .sum();
         let share = remaining / (2 * workers.max(1) as i64);
         let mut batch = Vec::new();
         let mut taken = 0;
-        while let Some(unit) = self.queues[profile].units.front() {
-            if !batch.is_empty() && taken + self.expected(profile, unit.estimate) > share {
+        while let Some(unit) = self.segments[self.current].queues[profile].front() {
+            let expected = self.expected(profile, unit.estimate);
+            if !batch.is_empty() && taken + expected > share {
                 break;
             }
-            taken += self.expected(profile, unit.estimate);
-            batch.extend(self.queues[profile].units.pop_front());
+            taken += expected;
+            batch.extend(self.queue(profile).pop_front());
         }
         batch
     }
 
-    /// Puts units back at the front, to run next (a crashed worker's).
+    /// Puts units back at the front of the current segment, to run next (a
+    /// crashed worker's).
     pub fn requeue(&mut self, profile: usize, units: Vec<Unit>) {
-        let queue = &mut self.queues[profile].units;
+        let queue = self.queue(profile);
         for unit in units.into_iter().rev() {
             queue.push_front(unit);
         }
@@ -106,44 +148,75 @@ impl Scheduler {
 
     /// Records a test of `profile` that took `nanos` in this run.
     pub fn observe(&mut self, profile: usize, nanos: i64) {
-        let queue = &mut self.queues[profile];
-        queue.finished += 1;
-        queue.finished_nanos += nanos.max(0);
+        let learned = &mut self.learned[profile];
+        learned.finished += 1;
+        learned.nanos += nanos.max(0);
     }
 
     /// What a unit is expected to take, in nanoseconds: its estimate, or for
     /// a unit with no history the mean of the tests finished so far.
     pub fn expected(&self, profile: usize, estimate: Option<i64>) -> i64 {
         estimate.unwrap_or_else(|| {
-            let queue = &self.queues[profile];
-            if queue.finished == 0 {
+            let learned = self.learned[profile];
+            if learned.finished == 0 {
                 UNKNOWN_GUESS.as_nanos() as i64
             } else {
-                queue.finished_nanos / queue.finished as i64
+                learned.nanos / learned.finished as i64
             }
         })
     }
 
-    /// The units left for `profile` and the nanoseconds they are expected to take.
+    /// The units left for `profile`, in this segment and the ones after it,
+    /// and the nanoseconds they are expected to take.
     pub fn remaining(&self, profile: usize) -> (usize, i64) {
-        let queue = &self.queues[profile];
-        let nanos = queue
-            .units
+        self.segments[self.current..]
             .iter()
-            .map(|u| self.expected(profile, u.estimate))
-            .sum();
-        (queue.units.len(), nanos)
+            .flat_map(|s| s.queues[profile].iter())
+            .fold((0, 0), |(units, nanos), u| {
+                (units + 1, nanos + self.expected(profile, u.estimate))
+            })
     }
 
-    /// Whether `profile` has units left.
+    /// Whether `profile` has units left, in this segment or a later one.
     pub fn has_work(&self, profile: usize) -> bool {
-        !self.queues[profile].units.is_empty()
+        self.segments[self.current..]
+            .iter()
+            .any(|s| !s.queues[profile].is_empty())
+    }
+
+    /// Whether the current segment has handed out all its units.
+    pub fn segment_handed_out(&self) -> bool {
+        self.segments[self.current]
+            .queues
+            .iter()
+            .all(VecDeque::is_empty)
+    }
+
+    /// How many units of the current segment may run at once.
+    pub fn limit(&self) -> Option<usize> {
+        self.segments[self.current].limit
+    }
+
+    /// The current segment's position.
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    /// Moves on to the next segment that has units; false when none has.
+    pub fn advance(&mut self) -> bool {
+        while self.current + 1 < self.segments.len() {
+            self.current += 1;
+            if !self.segment_handed_out() {
+                return true;
+            }
+        }
+        false
     }
 
     /// Drops every unit not handed out (the run was interrupted).
     pub fn clear(&mut self) {
-        for queue in &mut self.queues {
-            queue.units.clear();
+        for segment in &mut self.segments {
+            segment.queues.iter_mut().for_each(VecDeque::clear);
         }
     }
 }
@@ -204,7 +277,7 @@ mod tests {
 
     #[test]
     fn unknown_first_then_longest_first() {
-        let mut s = Scheduler::new(1);
+        let mut s = Scheduler::with_segments(1, &[None]);
         let e = estimates(&[("a", 10), ("b", 30), ("d", 20), ("e", 30)]);
         s.plan(0, ids(&["a", "b", "c", "d", "e", "f"]), Some(&e), None);
         let order: Vec<String> = std::iter::from_fn(|| s.next(0))
@@ -239,7 +312,7 @@ mod tests {
 
     #[test]
     fn unknown_tests_are_expected_to_take_what_finished_tests_took() {
-        let mut s = Scheduler::new(1);
+        let mut s = Scheduler::with_segments(1, &[None]);
         assert_eq!(s.expected(0, None), UNKNOWN_GUESS.as_nanos() as i64);
         s.observe(0, 10);
         s.observe(0, 30);
@@ -249,7 +322,7 @@ mod tests {
 
     #[test]
     fn batches_shrink_towards_the_end() {
-        let mut s = Scheduler::new(1);
+        let mut s = Scheduler::with_segments(1, &[None]);
         let names: Vec<String> = (0..64).map(|i| format!("t{i:02}")).collect();
         let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 100)).collect();
         s.plan(0, names, Some(&e), None);
@@ -268,8 +341,27 @@ mod tests {
     }
 
     #[test]
+    fn segments_hand_out_their_units_in_turn() {
+        let mut s = Scheduler::with_segments(2, &[Some(1), None, None]);
+        s.add(0, 0, ids(&["x"]), None, None);
+        s.add(2, 1, ids(&["y", "z"]), None, None);
+        assert_eq!(s.limit(), Some(1));
+        assert!(s.has_work(1), "later segments count");
+        assert_eq!(s.next(1), None, "but only the current one hands out");
+        assert_eq!(s.next(0).unwrap().ids, ["x"]);
+        assert!(s.segment_handed_out());
+        assert!(s.advance(), "the empty middle segment is skipped");
+        assert_eq!(s.current(), 2);
+        assert_eq!(s.limit(), None);
+        assert_eq!(s.remaining(1).0, 2);
+        assert_eq!(s.next(1).unwrap().ids, ["y"]);
+        assert_eq!(s.next(1).unwrap().ids, ["z"]);
+        assert!(!s.advance());
+    }
+
+    #[test]
     fn requeued_units_come_next() {
-        let mut s = Scheduler::new(2);
+        let mut s = Scheduler::with_segments(2, &[None]);
         s.plan(1, ids(&["a", "b"]), None, None);
         let a = s.next(1).unwrap();
         s.requeue(1, vec![a.clone()]);

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::RunError;
 use crate::config::{Launch, RunnerSettings};
 use crate::model::Profile;
+use crate::plan::Plan;
 
 /// One profile of a run.
 #[derive(Debug, Clone)]
@@ -40,6 +41,17 @@ pub struct RunSpec {
     pub estimates: Vec<HashMap<String, i64>>,
     /// Arguments given after `--`.
     pub extra_args: Vec<String>,
+    /// The segments the tests run in, if the run follows a plan.
+    pub plan: Option<PlannedRun>,
+}
+
+/// A plan to follow.
+#[derive(Debug)]
+pub struct PlannedRun {
+    pub plan: Plan,
+    /// Whether a selected test that no segment names is an error (else it
+    /// runs in a final parallel segment).
+    pub strict: bool,
 }
 
 /// Which listed tests run: those matching any filter (all when there are

@@ -7,6 +7,7 @@ mod harness;
 mod interop;
 mod json;
 mod load;
+mod plan;
 mod profiles;
 mod queries;
 mod reliability;
