@@ -208,3 +208,10 @@ fn list_tests_json_validates_and_a_jq_selection_round_trips_into_run() {
     );
     assert_eq!(last["run"]["partial"], serde_json::json!(true));
 }
+
+#[test]
+fn the_example_plan_follows_the_plan_schema() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/plan.json");
+    let plan = validated("plan", &std::fs::read_to_string(example).unwrap());
+    assert_eq!(plan["segments"][0]["exclusive"], serde_json::json!(true));
+}
