@@ -242,6 +242,9 @@ impl Dispatcher {
         };
         let (outbox, inbox) = unbounded_channel();
         let profile_count = spec.profiles.len();
+        for profile in 0..profile_count {
+            std::fs::create_dir(shared_dir(files.path(), profile))?;
+        }
         let slot_count = match mode {
             Mode::Run => spec.concurrency.max(1),
             Mode::List => 0,
@@ -504,6 +507,12 @@ impl Dispatcher {
                 slot.map(|s| s.to_string()).unwrap_or_default(),
             ),
             ("TESTR_PROFILE", run.name.clone()),
+            (
+                "TESTR_SHARED_DIR",
+                shared_dir(self.files.path(), profile)
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
         ];
         let id = ProcessId(self.next_process);
         self.next_process += 1;
@@ -1266,6 +1275,12 @@ impl Dispatcher {
         // The consumer only goes away when the command is failing anyway.
         let _ = self.events.send(event);
     }
+}
+
+/// A directory the processes of one profile share for this run only (a
+/// worker may keep there what its siblings can reuse).
+fn shared_dir(run_files: &std::path::Path, profile: usize) -> PathBuf {
+    run_files.join(format!("profile-{profile}"))
 }
 
 /// Whether a classic command can list tests and run chosen ones.
