@@ -74,7 +74,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
     let (events, received) = mpsc::channel();
     let listed = std::thread::scope(|scope| {
         let lister = scope.spawn(move || runner::list(spec, events));
-        for event in received {
+        for event in received.into_iter().flatten() {
             // Listing writes no results; what a lister says on stderr shows.
             let _ = match event {
                 RunEvent::Stderr(bytes) => ctx.stderr.write_all(&bytes),

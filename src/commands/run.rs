@@ -78,7 +78,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         // The first error writing output stops the echo, not the run: what
         // runs is still stored.
         let mut echo_error = None;
-        for event in received {
+        for event in received.into_iter().flatten() {
             let shown = match event {
                 RunEvent::Started { command, .. } => match recorder.text_out() {
                     Some(out) => progress.suspend(|| writeln!(out, "running={command}")),

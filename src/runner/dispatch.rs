@@ -2,7 +2,6 @@
 //! hands out tests as workers are about to run out, and deals with crashes,
 //! timeouts and Ctrl-C. It emits [`RunEvent`]s and never prints or stores.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::mpsc::Sender;
@@ -13,9 +12,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Instant, sleep_until};
 
+use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
 use super::process::{self, Child, Envelope, Output, ProcessId};
-use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, Unit, make_units};
+use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, Unit, make_units, weight};
 use super::spec::RunSpec;
 use super::{PYTHON_WORKER, RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
@@ -26,6 +26,14 @@ use crate::subunit::{Decoder, Item, Packet};
 /// The file a worker sends, with no test id, when its listing is complete
 /// (docs/worker-protocol.md).
 pub const LISTING_DONE: &str = "testr-listing-done";
+
+/// How long events may wait to be sent to the consumer in one batch.
+const EVENT_BATCH: Duration = Duration::from_millis(10);
+
+/// How long the dispatcher may leave output unread when no worker can run
+/// out of work meanwhile (at least three times this much queued: a timer
+/// may oversleep by a tick).
+const COALESCE: Duration = Duration::from_millis(1);
 
 /// How long workers get to stop after the first Ctrl-C before they are killed.
 const GRACE: Duration = Duration::from_secs(5);
@@ -57,7 +65,7 @@ pub struct Dispatched {
 pub async fn dispatch(
     spec: RunSpec,
     mode: Mode,
-    events: Sender<RunEvent>,
+    events: Sender<Vec<RunEvent>>,
 ) -> Result<Dispatched, RunError> {
     let mut dispatcher = Dispatcher::new(spec, mode, events)?;
     let outcome = dispatcher.run().await;
@@ -100,12 +108,6 @@ struct Slot {
     last_finish: Option<Instant>,
 }
 
-struct Assigned {
-    id: String,
-    estimate: Option<i64>,
-    started: bool,
-}
-
 #[derive(Debug, Clone)]
 enum Kill {
     Timeout { after: Duration },
@@ -125,7 +127,7 @@ struct Process {
     listing_text: Vec<u8>,
     decoder: Decoder,
     collector: Collector,
-    assigned: VecDeque<Assigned>,
+    assigned: Assignments,
     /// Since when the process has owed us progress (a test starting or
     /// finishing): the timeout runs from here.
     clock: Option<Instant>,
@@ -143,10 +145,6 @@ struct Process {
 impl Process {
     fn is_done(&self) -> bool {
         self.exit.is_some() && !self.stdout_open && !self.stderr_open
-    }
-
-    fn unstarted(&self) -> usize {
-        self.assigned.iter().filter(|a| !a.started).count()
     }
 
     fn worker_name(&self) -> String {
@@ -202,7 +200,9 @@ struct SegmentProgress {
 struct Dispatcher {
     spec: RunSpec,
     mode: Mode,
-    events: Sender<RunEvent>,
+    events: Sender<Vec<RunEvent>>,
+    /// Events not sent yet: they go out in batches.
+    pending_events: Vec<RunEvent>,
     scheduler: Scheduler,
     profiles: Vec<ProfileState>,
     slots: Vec<Slot>,
@@ -227,7 +227,11 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    fn new(spec: RunSpec, mode: Mode, events: Sender<RunEvent>) -> Result<Dispatcher, RunError> {
+    fn new(
+        spec: RunSpec,
+        mode: Mode,
+        events: Sender<Vec<RunEvent>>,
+    ) -> Result<Dispatcher, RunError> {
         let files = tempfile::Builder::new().prefix("testr-run-").tempdir()?;
         let uses_worker = spec.profiles.iter().any(|p| match p.launch() {
             Launch::Worker { command } => command::uses_python_worker(command),
@@ -303,20 +307,40 @@ impl Dispatcher {
             spec,
             mode,
             events,
+            pending_events: Vec::new(),
         })
     }
 
     async fn run(&mut self) -> Result<Dispatched, RunError> {
         let mut interrupts = signal(SignalKind::interrupt())?;
         self.start()?;
+        let mut flushed = Instant::now();
         while !self.processes.is_empty() {
-            let deadline = self.next_deadline();
+            // Events go to the consumer at most every EVENT_BATCH: one
+            // message (and one wake-up of its thread) for many results.
+            let flush_at = (!self.pending_events.is_empty()).then(|| flushed + EVENT_BATCH);
+            let wake = self.next_deadline().into_iter().chain(flush_at).min();
             tokio::select! {
                 Some(envelope) = self.inbox.recv() => self.handle(envelope)?,
-                () = sleep_until_some(deadline) => self.deadlines_passed(),
+                () = sleep_until_some(wake) => self.deadlines_passed(),
                 _ = interrupts.recv() => self.interrupted(),
             }
+            while let Ok(envelope) = self.inbox.try_recv() {
+                self.handle(envelope)?;
+            }
+            if flushed.elapsed() >= EVENT_BATCH {
+                self.flush_events();
+                flushed = Instant::now();
+            }
+            if self.can_coalesce() {
+                // Every worker has work queued: let their output pile up in
+                // the pipes and read it in one go. The sleep blocks the
+                // runtime's thread on purpose: an async sleep would still
+                // wake the thread for every packet a worker writes.
+                std::thread::sleep(COALESCE);
+            }
         }
+        self.flush_events();
         Ok(Dispatched {
             report: self.report(),
             listed: std::mem::take(&mut self.listed),
@@ -447,6 +471,20 @@ impl Dispatcher {
         })
     }
 
+    /// Whether no streaming worker can run out of tests within a few
+    /// [`COALESCE`]s, so that reading their output can wait that long.
+    fn can_coalesce(&self) -> bool {
+        let needed = 3 * COALESCE.as_nanos() as i64;
+        self.interrupt.is_none()
+            && self.processes.values().all(|p| {
+                let running = p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some();
+                !running || {
+                    let unknown = self.scheduler.expected(p.profile, None);
+                    p.assigned.ahead().nanos(unknown) >= needed
+                }
+            })
+    }
+
     /// Tests handed out and not finished, over every worker.
     fn in_flight(&self) -> usize {
         self.processes.values().map(|p| p.assigned.len()).sum()
@@ -472,7 +510,7 @@ impl Dispatcher {
             python_worker: self.python_worker.as_deref(),
             extra_args: &self.spec.extra_args,
         };
-        let mut assigned = VecDeque::new();
+        let mut assigned = Assignments::default();
         let mut id_file = None;
         let command = match (run.launch(), kind) {
             (Launch::Worker { command }, _) => command::worker(command, &subs),
@@ -491,11 +529,10 @@ impl Dispatcher {
                     );
                     id_file = Some(file);
                     let estimates = &self.spec.estimates[profile];
-                    assigned.extend(ids.into_iter().map(|id| Assigned {
-                        estimate: estimates.get(&id).copied(),
-                        id,
-                        started: false,
-                    }));
+                    for id in ids {
+                        let estimate = estimates.get(&id).copied();
+                        assigned.push(id, estimate);
+                    }
                     command
                 }
                 None => command::classic_run(classic, None, &subs),
@@ -605,14 +642,17 @@ impl Dispatcher {
             return;
         }
         let lookahead = LOOKAHEAD.as_nanos() as i64;
-        loop {
-            let outstanding: i64 = process
-                .assigned
-                .iter()
-                .map(|a| self.scheduler.expected(profile, a.estimate))
-                .sum();
-            let enough = !process.assigned.is_empty() && outstanding >= lookahead;
-            if enough || process.unstarted() >= MAX_AHEAD {
+        let mut outstanding = process
+            .assigned
+            .held()
+            .weight(self.scheduler.expected(profile, None));
+        // Refilled below half the lookahead, up to all of it: a worker on
+        // tiny tests gets its ids in a few writes, not one per test.
+        let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
+        let mut lines = Vec::new();
+        let mut unstarted = process.assigned.unstarted();
+        while refill && unstarted < MAX_AHEAD {
+            if !process.assigned.is_empty() && outstanding >= lookahead {
                 break;
             }
             let Some(unit) = self.scheduler.next(profile) else {
@@ -623,19 +663,17 @@ impl Dispatcher {
             }
             self.segment.since.get_or_insert_with(Instant::now);
             let estimates = &self.spec.estimates[profile];
-            let mut lines = Vec::new();
             for test in unit.ids {
+                let estimate = estimates.get(&test).copied();
+                outstanding += weight(self.scheduler.expected(profile, estimate));
+                unstarted += 1;
                 lines.extend_from_slice(test.as_bytes());
                 lines.push(b'\n');
-                process.assigned.push_back(Assigned {
-                    estimate: estimates.get(&test).copied(),
-                    id: test,
-                    started: false,
-                });
+                process.assigned.push(test, estimate);
             }
-            if let Some(stdin) = &process.stdin {
-                let _ = stdin.send(lines);
-            }
+        }
+        if let (Some(stdin), false) = (&process.stdin, lines.is_empty()) {
+            let _ = stdin.send(lines);
         }
         if process.assigned.is_empty() && !self.scheduler.has_work(profile) {
             // Closing stdin is how a worker is told to finish.
@@ -666,18 +704,18 @@ impl Dispatcher {
             }
             return Ok(());
         }
-        let run = &self.spec.profiles[profile];
-        let selected = self.spec.selection.select(&run.profile, ids)?;
+        let tags = self.spec.profiles[profile].profile.clone();
+        let selected = self.spec.selection.select(&tags, ids)?;
         self.profiles[profile].listing = ListingState::Done;
         if self.mode == Mode::List {
             self.listed[profile] = selected;
             return Ok(());
         }
         self.emit(RunEvent::Planned {
-            profile: run.profile.clone(),
+            profile: tags,
             tests: selected.len(),
         });
-        let group = run.settings.group_regex.as_ref();
+        let group = self.spec.profiles[profile].settings.group_regex.as_ref();
         self.scheduler.plan(
             profile,
             selected,
@@ -752,13 +790,12 @@ impl Dispatcher {
             });
         }
         for (profile, bucket) in buckets.into_iter().enumerate() {
-            let run = &self.spec.profiles[profile];
             self.profiles[profile].listing = ListingState::Done;
             self.emit(RunEvent::Planned {
-                profile: run.profile.clone(),
+                profile: self.spec.profiles[profile].profile.clone(),
                 tests: bucket.iter().map(Vec::len).sum(),
             });
-            let group = run.settings.group_regex.as_ref();
+            let group = self.spec.profiles[profile].settings.group_regex.as_ref();
             for (segment, ids) in bucket.into_iter().enumerate() {
                 self.scheduler.add(
                     segment,
@@ -922,18 +959,10 @@ impl Dispatcher {
     fn track(&mut self, process: &mut Process, id: &str, status: Status) {
         let now = Instant::now();
         if status == Status::InProgress {
-            if let Some(a) = process
-                .assigned
-                .iter_mut()
-                .find(|a| !a.started && a.id == id)
-            {
-                a.started = true;
-            }
+            process.assigned.start(id);
             process.clock = Some(now);
         } else if status.is_final() {
-            if let Some(at) = process.assigned.iter().position(|a| a.id == id) {
-                process.assigned.remove(at);
-            }
+            process.assigned.finish(id);
             process.clock = Some(now);
             self.segment.tests += 1;
             if let Some(slot) = process.slot {
@@ -1058,7 +1087,7 @@ impl Dispatcher {
             }
             self.collected(&mut process, c);
         }
-        let unstarted: Vec<Assigned> = process.assigned.drain(..).filter(|a| !a.started).collect();
+        let unstarted = process.assigned.take_unstarted();
         if interrupted {
             return Ok(());
         }
@@ -1271,9 +1300,15 @@ impl Dispatcher {
         }
     }
 
-    fn emit(&self, event: RunEvent) {
-        // The consumer only goes away when the command is failing anyway.
-        let _ = self.events.send(event);
+    fn emit(&mut self, event: RunEvent) {
+        self.pending_events.push(event);
+    }
+
+    fn flush_events(&mut self) {
+        if !self.pending_events.is_empty() {
+            // The consumer only goes away when the command is failing anyway.
+            let _ = self.events.send(std::mem::take(&mut self.pending_events));
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! owns its tokio runtime, emits [`RunEvent`]s, and never prints or touches
 //! the repository.
 
+mod assigned;
 mod command;
 mod dispatch;
 mod error;
@@ -27,15 +28,15 @@ use dispatch::{Mode, dispatch};
 /// stdlib-only, it speaks docs/worker-protocol.md for unittest suites.
 pub const PYTHON_WORKER: &str = include_str!("../../python/testr_subunit.py");
 
-/// Runs the tests; events arrive on `events` as they happen.
-pub fn run(spec: RunSpec, events: Sender<RunEvent>) -> Result<RunReport, RunError> {
+/// Runs the tests; events arrive on `events` as they happen, in batches.
+pub fn run(spec: RunSpec, events: Sender<Vec<RunEvent>>) -> Result<RunReport, RunError> {
     let runtime = runtime()?;
     let dispatched = runtime.block_on(dispatch(spec, Mode::Run, events))?;
     Ok(dispatched.report)
 }
 
 /// Lists the selected tests of each profile of `spec`, in its order.
-pub fn list(spec: RunSpec, events: Sender<RunEvent>) -> Result<Vec<Vec<String>>, RunError> {
+pub fn list(spec: RunSpec, events: Sender<Vec<RunEvent>>) -> Result<Vec<Vec<String>>, RunError> {
     let runtime = runtime()?;
     let dispatched = runtime.block_on(dispatch(spec, Mode::List, events))?;
     Ok(dispatched.listed)

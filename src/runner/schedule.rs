@@ -14,13 +14,30 @@ use std::time::Duration;
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
-/// How much expected work a streaming worker is given ahead: enough that a
-/// worker running short tests never waits for its next id, and so little
-/// that a mis-estimated long test holds back nothing behind it.
-pub const LOOKAHEAD: Duration = Duration::from_millis(2);
+/// How much work, by [`weight`], a streaming worker is given ahead: enough
+/// that a worker running short tests never waits for its next id (and that
+/// the dispatcher can read its output a millisecond at a time), and so
+/// little that a test expected to take a few milliseconds has nothing queued
+/// behind it. A worker is refilled when it holds less than half of this.
+pub const LOOKAHEAD: Duration = Duration::from_millis(8);
+
+/// Tests expected to take less than this are tiny: even a hundred times
+/// slower than expected, they hold nothing back for long.
+pub const TINY: Duration = Duration::from_micros(100);
+
+/// How a test's expected nanoseconds count against [`LOOKAHEAD`]: a tiny
+/// test by its time, any other four times over, so that the queue behind a
+/// test that may turn out long stays short (2 ms of expected work).
+pub fn weight(expected_nanos: i64) -> i64 {
+    if expected_nanos < TINY.as_nanos() as i64 {
+        expected_nanos
+    } else {
+        expected_nanos.saturating_mul(4)
+    }
+}
 
 /// The most units a streaming worker holds that it has not started.
-pub const MAX_AHEAD: usize = 64;
+pub const MAX_AHEAD: usize = 512;
 
 /// What a test with no history is expected to take before any test of its
 /// profile has finished in this run.
