@@ -1,0 +1,239 @@
+//! Processes ending: listings taken, crashes explained, unstarted tests
+//! handed back, and the errors that stop a run.
+
+use super::*;
+
+/// How a process ended, for the explanations of the failures it caused.
+pub(super) struct Ending {
+    headline: String,
+    stderr: String,
+}
+
+impl Ending {
+    pub(super) fn text(&self, when: &str) -> String {
+        let mut text = format!("{} {when}.\n", self.headline);
+        if !self.stderr.is_empty() {
+            text.push_str("\nThe end of its stderr:\n");
+            text.push_str(&self.stderr);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+pub(super) fn explanation(text: String) -> Attachment {
+    Attachment {
+        name: EXPLANATION.to_owned(),
+        mime_type: Some("text/plain;charset=utf8".to_owned()),
+        content: text.into_bytes(),
+    }
+}
+
+impl Dispatcher {
+    pub(super) fn finished(&mut self, mut process: Process) -> Result<(), RunError> {
+        process.decoder.finish();
+        let mut listed = None;
+        while let Some(item) = process.decoder.next_item() {
+            if let Some(ids) = self.take_item(&mut process, item) {
+                listed = Some(ids);
+            }
+        }
+        let status = process.exit.expect("a finished process has exited");
+        let profile = process.profile;
+        if let Some(ids) = listed {
+            if self.profiles[profile].listing != ListingState::Done {
+                self.listed(profile, ids)?;
+            }
+        }
+        match process.kind {
+            Kind::Lister => self.lister_finished(process, status)?,
+            Kind::Worker | Kind::Batch => self.runner_finished(process, status)?,
+        }
+        self.maybe_advance()?;
+        self.fill_slots()
+    }
+
+    pub(super) fn lister_finished(
+        &mut self,
+        mut process: Process,
+        status: ExitStatus,
+    ) -> Result<(), RunError> {
+        if self.interrupt.is_some() {
+            return Ok(());
+        }
+        let mut ids = process.listing.take().unwrap_or_default();
+        if ids.is_empty() {
+            // A plain list of ids, one a line, is a listing too.
+            ids = String::from_utf8_lossy(&process.listing_text)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if !status.success() {
+            if ids.is_empty() {
+                return Err(RunError::Listing {
+                    command: process.command.clone(),
+                    status: process::describe(status),
+                    stderr: process.stderr_tail(),
+                });
+            }
+            self.emit(RunEvent::Notice(format!(
+                "the listing command {}; running the {} tests it listed",
+                process::describe(status),
+                ids.len()
+            )));
+        }
+        self.listed(process.profile, ids)
+    }
+
+    pub(super) fn runner_finished(
+        &mut self,
+        mut process: Process,
+        status: ExitStatus,
+    ) -> Result<(), RunError> {
+        if let Some(slot) = process.slot {
+            self.slots[slot].process = None;
+        }
+        let interrupted = self.interrupt.is_some();
+        if process.listing.is_some() && !interrupted && process.killed.is_none() {
+            // It never finished listing: the command itself is broken.
+            return Err(RunError::Listing {
+                command: process.command.clone(),
+                status: process::describe(status),
+                stderr: process.stderr_tail(),
+            });
+        }
+        let asked_to_finish = process.kind == Kind::Batch || process.stdin.is_none();
+        let clean = status.success() && process.killed.is_none() && asked_to_finish;
+        let ending = self.ending(&process, status);
+        let mut blamed = false;
+        let mut collected = Vec::new();
+        process.collector.finish(&mut |c| collected.push(c));
+        for mut c in collected {
+            if let Collected::Test(result) = &mut c {
+                if result.status == Status::InProgress {
+                    if interrupted {
+                        // It did not finish: an interrupted run keeps only what did.
+                        continue;
+                    }
+                    result.status = Status::Fail;
+                    result
+                        .attachments
+                        .push(explanation(ending.text("while this test was running")));
+                    blamed = true;
+                }
+            }
+            self.collected(&mut process, c);
+        }
+        let unstarted = process.assigned.take_unstarted();
+        if interrupted {
+            return Ok(());
+        }
+        if !clean && !unstarted.is_empty() {
+            if !self.any_results && process.killed.is_none() {
+                return Err(RunError::NoResults {
+                    command: process.command.clone(),
+                    status: process::describe(status),
+                    stderr: process.stderr_tail(),
+                });
+            }
+            let mut rest = unstarted.into_iter();
+            if !blamed {
+                // Nothing was running, so the test it was about to start
+                // (or hung before starting) is the one to fail; the run
+                // still moves on if a test kills every worker that tries it.
+                if let Some(first) = rest.next() {
+                    let text = ending.text("before this test (the next it had been given) started");
+                    let result = self.synthetic_failure(&process, first.id, text);
+                    self.collected(&mut process, Collected::Test(result));
+                    blamed = true;
+                }
+            }
+            let rest: Vec<String> = rest.map(|a| a.id).collect();
+            if !rest.is_empty() {
+                self.emit(RunEvent::Notice(format!(
+                    "{} {}; its {} unstarted test(s) go to another worker",
+                    process.worker_name(),
+                    process::describe(status),
+                    rest.len()
+                )));
+                let run = &self.spec.profiles[process.profile];
+                let units = make_units(
+                    rest,
+                    run.settings.group_regex.as_ref(),
+                    Some(&self.spec.estimates[process.profile]),
+                );
+                self.scheduler.requeue(process.profile, units);
+            }
+        } else if !unstarted.is_empty() {
+            self.emit(RunEvent::Notice(format!(
+                "{} exited without reporting {} of the tests it was given (first: {})",
+                process.worker_name(),
+                unstarted.len(),
+                unstarted[0].id
+            )));
+        }
+        if !status.success() && process.killed.is_none() && !blamed && process.failures == 0 {
+            if !self.any_results {
+                return Err(RunError::NoResults {
+                    command: process.command.clone(),
+                    status: process::describe(status),
+                    stderr: process.stderr_tail(),
+                });
+            }
+            let result = self.synthetic_failure(
+                &process,
+                "process-returncode".to_owned(),
+                ending.text("though none of its tests failed"),
+            );
+            self.collected(&mut process, Collected::Test(result));
+        }
+        Ok(())
+    }
+
+    /// Why a process ended, to explain the failures testr gives its tests.
+    pub(super) fn ending(&self, process: &Process, status: ExitStatus) -> Ending {
+        let name = process.worker_name();
+        let headline = match &process.killed {
+            Some(Kill::Timeout { after }) => format!(
+                "Timed out: testr killed {name} (`{}`) after {} s without progress",
+                process.command,
+                after.as_secs_f64()
+            ),
+            Some(Kill::Interrupt) => format!("{name} was stopped by Ctrl-C"),
+            None => format!(
+                "{name} (`{}`) {}",
+                process.command,
+                process::describe(status)
+            ),
+        };
+        Ending {
+            headline,
+            stderr: process.stderr_tail(),
+        }
+    }
+
+    pub(super) fn synthetic_failure(
+        &self,
+        process: &Process,
+        id: String,
+        text: String,
+    ) -> TestResult {
+        let mut tags = self.spec.profiles[process.profile].profile.tags().to_vec();
+        if let Some(slot) = process.slot {
+            tags.push(format!("worker-{slot}"));
+        }
+        tags.sort();
+        TestResult {
+            id: TestId(id),
+            status: Status::Fail,
+            started_at: None,
+            stopped_at: None,
+            tags,
+            route_code: None,
+            attachments: vec![explanation(text)],
+        }
+    }
+}

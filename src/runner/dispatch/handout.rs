@@ -1,0 +1,144 @@
+//! Handing out tests: topping up streaming workers as they are about to
+//! run out, and planning a profile once its tests are listed.
+
+use super::*;
+
+impl Dispatcher {
+    /// Whether as many workers hold tests as the current segment allows.
+    pub(super) fn at_limit(&self) -> bool {
+        self.scheduler.limit().is_some_and(|limit| {
+            let busy = self
+                .processes
+                .values()
+                .filter(|p| p.slot.is_some() && !p.assigned.is_empty())
+                .count();
+            busy >= limit
+        })
+    }
+
+    /// Whether no streaming worker can run out of tests within a few
+    /// [`COALESCE`]s, so that reading their output can wait that long.
+    pub(super) fn can_coalesce(&self) -> bool {
+        let needed = 3 * COALESCE.as_nanos() as i64;
+        self.interrupt.is_none()
+            && self.processes.values().all(|p| {
+                let running = p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some();
+                !running || {
+                    let unknown = self.scheduler.expected(p.profile, None);
+                    p.assigned.ahead().nanos(unknown) >= needed
+                }
+            })
+    }
+
+    /// Tests handed out and not finished, over every worker.
+    pub(super) fn in_flight(&self) -> usize {
+        self.processes.values().map(|p| p.assigned.len()).sum()
+    }
+
+    /// Gives a streaming worker tests until it holds [`LOOKAHEAD`] of
+    /// expected work; closes its stdin when there is nothing left for it.
+    pub(super) fn top_up(&mut self, id: ProcessId) {
+        let Some(mut process) = self.processes.remove(&id) else {
+            return;
+        };
+        self.top_up_process(&mut process);
+        self.processes.insert(id, process);
+    }
+
+    pub(super) fn top_up_process(&mut self, process: &mut Process) {
+        let profile = process.profile;
+        if process.kind != Kind::Worker
+            || process.stdin.is_none()
+            || self.profiles[profile].listing != ListingState::Done
+        {
+            return;
+        }
+        if process.assigned.is_empty() && self.at_limit() {
+            // The segment allows no more tests at once; this worker waits.
+            return;
+        }
+        let lookahead = LOOKAHEAD.as_nanos() as i64;
+        let mut outstanding = process
+            .assigned
+            .held()
+            .weight(self.scheduler.expected(profile, None));
+        // Refilled below half the lookahead, up to all of it: a worker on
+        // tiny tests gets its ids in a few writes, not one per test.
+        let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
+        let mut lines = Vec::new();
+        let mut unstarted = process.assigned.unstarted();
+        while refill && unstarted < MAX_AHEAD {
+            if !process.assigned.is_empty() && outstanding >= lookahead {
+                break;
+            }
+            let Some(unit) = self.scheduler.next(profile) else {
+                break;
+            };
+            if process.assigned.is_empty() && process.listing.is_none() {
+                process.clock = Some(Instant::now());
+            }
+            self.segment.since.get_or_insert_with(Instant::now);
+            let estimates = &self.spec.estimates[profile];
+            for test in unit.ids {
+                let estimate = estimates.get(&test).copied();
+                outstanding += weight(self.scheduler.expected(profile, estimate));
+                unstarted += 1;
+                lines.extend_from_slice(test.as_bytes());
+                lines.push(b'\n');
+                process.assigned.push(test, estimate);
+            }
+        }
+        if let (Some(stdin), false) = (&process.stdin, lines.is_empty()) {
+            let _ = stdin.send(lines);
+        }
+        if process.assigned.is_empty() && !self.scheduler.has_work(profile) {
+            // Closing stdin is how a worker is told to finish.
+            process.stdin = None;
+        }
+    }
+
+    /// Tops up every worker of `profile` (its tests were just planned).
+    pub(super) fn top_up_profile(&mut self, profile: usize) {
+        let ids: Vec<ProcessId> = self
+            .processes
+            .iter()
+            .filter(|(_, p)| p.profile == profile && p.kind == Kind::Worker)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.top_up(id);
+        }
+    }
+
+    /// A profile's tests are known: select, then plan or (listing only)
+    /// keep. With a plan, wait for every profile's listing.
+    pub(super) fn listed(&mut self, profile: usize, ids: Vec<String>) -> Result<(), RunError> {
+        if self.spec.plan.is_some() && self.mode == Mode::Run {
+            self.held_listings[profile] = Some(ids);
+            if self.held_listings.iter().all(Option::is_some) {
+                self.follow_plan()?;
+            }
+            return Ok(());
+        }
+        let tags = self.spec.profiles[profile].profile.clone();
+        let selected = self.spec.selection.select(&tags, ids)?;
+        self.profiles[profile].listing = ListingState::Done;
+        if self.mode == Mode::List {
+            self.listed[profile] = selected;
+            return Ok(());
+        }
+        self.emit(RunEvent::Planned {
+            profile: tags,
+            tests: selected.len(),
+        });
+        let group = self.spec.profiles[profile].settings.group_regex.as_ref();
+        self.scheduler.plan(
+            profile,
+            selected,
+            Some(&self.spec.estimates[profile]),
+            group,
+        );
+        self.top_up_profile(profile);
+        self.fill_slots()
+    }
+}

@@ -1,0 +1,631 @@
+//! The dispatcher: one loop that starts processes, reads what they write,
+//! hands out tests as workers are about to run out, and deals with crashes,
+//! timeouts and Ctrl-C. It emits [`RunEvent`]s and never prints or stores.
+
+mod ending;
+mod handout;
+mod output;
+mod segments;
+mod stopping;
+
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap as HashMap;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::time::{Instant, sleep_until};
+
+use super::assigned::Assignments;
+use super::command::{self, Ids, Substitutions};
+use super::process::{self, Child, Envelope, Output, ProcessId};
+use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, Unit, make_units, weight};
+use super::spec::RunSpec;
+use super::{PYTHON_WORKER, RunError, RunEvent, RunReport, WorkerBalance};
+use crate::collect::{Collected, Collector};
+use crate::config::{ClassicCommand, Launch};
+use crate::model::{Attachment, SegmentRun, Status, TestId, TestResult};
+use crate::subunit::{Decoder, Item, Packet};
+
+/// The file a worker sends, with no test id, when its listing is complete
+/// (docs/worker-protocol.md).
+pub const LISTING_DONE: &str = "testr-listing-done";
+
+/// How long events may wait to be sent to the consumer in one batch.
+const EVENT_BATCH: Duration = Duration::from_millis(10);
+
+/// How long the dispatcher may leave output unread when no worker can run
+/// out of work meanwhile (at least three times this much queued: a timer
+/// may oversleep by a tick).
+const COALESCE: Duration = Duration::from_millis(1);
+
+/// How long workers get to stop after the first Ctrl-C before they are killed.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A streaming worker is started for a profile that already has one only
+/// when its remaining work per worker is worth a start-up.
+const WORKER_START_COST: Duration = Duration::from_millis(300);
+
+/// How much of a process's stderr is kept to explain its death.
+const STDERR_TAIL: usize = 4096;
+
+/// The attachment that says why testr failed a test itself.
+const EXPLANATION: &str = "testr";
+
+/// Whether the dispatcher runs the tests or only lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    List,
+}
+
+/// What a dispatch gives back: the report, and in list mode the selected
+/// tests of each profile.
+pub struct Dispatched {
+    pub report: RunReport,
+    pub listed: Vec<Vec<String>>,
+}
+
+pub async fn dispatch(
+    spec: RunSpec,
+    mode: Mode,
+    events: Sender<Vec<RunEvent>>,
+) -> Result<Dispatched, RunError> {
+    let mut dispatcher = Dispatcher::new(spec, mode, events)?;
+    let outcome = dispatcher.run().await;
+    // After an error, nothing may outlive the run.
+    for process in dispatcher.processes.values() {
+        process::kill(process.pid);
+    }
+    outcome
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A long-lived worker (docs/worker-protocol.md).
+    Worker,
+    /// A classic command running a batch of ids (or everything).
+    Batch,
+    /// A classic command listing the tests.
+    Lister,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListingState {
+    NotStarted,
+    Running,
+    Done,
+}
+
+struct ProfileState {
+    listing: ListingState,
+    /// Whether the `Started` event was sent.
+    announced: bool,
+    /// A classic command that cannot select tests runs once, whole.
+    whole_run_started: bool,
+}
+
+#[derive(Default)]
+struct Slot {
+    process: Option<ProcessId>,
+    tests: usize,
+    last_finish: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+enum Kill {
+    Timeout { after: Duration },
+    Interrupt,
+}
+
+struct Process {
+    kind: Kind,
+    profile: usize,
+    slot: Option<usize>,
+    command: String,
+    pid: i32,
+    stdin: Option<UnboundedSender<Vec<u8>>>,
+    /// The ids listed so far, while the process is listing.
+    listing: Option<Vec<String>>,
+    /// Text a classic lister wrote: a plain list of ids, if no packets came.
+    listing_text: Vec<u8>,
+    decoder: Decoder,
+    collector: Collector,
+    assigned: Assignments,
+    /// Since when the process has owed us progress (a test starting or
+    /// finishing): the timeout runs from here.
+    clock: Option<Instant>,
+    killed: Option<Kill>,
+    stderr: Vec<u8>,
+    stdout_open: bool,
+    stderr_open: bool,
+    exit: Option<ExitStatus>,
+    results: usize,
+    failures: usize,
+    /// The `$IDFILE` of a batch, deleted with the process.
+    _id_file: Option<tempfile::TempPath>,
+}
+
+impl Process {
+    fn is_done(&self) -> bool {
+        self.exit.is_some() && !self.stdout_open && !self.stderr_open
+    }
+
+    fn worker_name(&self) -> String {
+        match self.slot {
+            Some(slot) => format!("worker-{slot}"),
+            None => "the test command".to_owned(),
+        }
+    }
+
+    /// The last lines of its stderr, for a message.
+    fn stderr_tail(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim_end().to_owned()
+    }
+}
+
+struct Interrupt {
+    grace_until: Instant,
+    killed: bool,
+}
+
+/// A segment of the scheduler, as the plan gave it.
+struct SegmentInfo {
+    plan_index: Option<usize>,
+    exclusive: bool,
+    max_workers: Option<usize>,
+}
+
+/// The segment running now: since when, and how many tests finished in it.
+#[derive(Default)]
+struct SegmentProgress {
+    since: Option<Instant>,
+    tests: usize,
+}
+
+struct Dispatcher {
+    spec: RunSpec,
+    mode: Mode,
+    events: Sender<Vec<RunEvent>>,
+    /// Events not sent yet: they go out in batches.
+    pending_events: Vec<RunEvent>,
+    scheduler: Scheduler,
+    profiles: Vec<ProfileState>,
+    slots: Vec<Slot>,
+    processes: HashMap<ProcessId, Process>,
+    next_process: u64,
+    outbox: UnboundedSender<Envelope>,
+    inbox: UnboundedReceiver<Envelope>,
+    /// Holds the shipped Python worker and the id files of batches.
+    files: tempfile::TempDir,
+    python_worker: Option<PathBuf>,
+    started: Instant,
+    any_results: bool,
+    interrupt: Option<Interrupt>,
+    listed: Vec<Vec<String>>,
+    /// The scheduler's segments (one, unlimited, without a plan).
+    segments: Vec<SegmentInfo>,
+    segment: SegmentProgress,
+    segment_reports: Vec<SegmentRun>,
+    /// With a plan, each profile's listing waits here until every profile
+    /// is listed: the plan is checked whole before any test runs.
+    held_listings: Vec<Option<Vec<String>>>,
+}
+
+impl Dispatcher {
+    fn new(
+        spec: RunSpec,
+        mode: Mode,
+        events: Sender<Vec<RunEvent>>,
+    ) -> Result<Dispatcher, RunError> {
+        let files = tempfile::Builder::new().prefix("testr-run-").tempdir()?;
+        let uses_worker = spec.profiles.iter().any(|p| match p.launch() {
+            Launch::Worker { command } => command::uses_python_worker(command),
+            Launch::Classic(classic) => command::uses_python_worker(&classic.command),
+        });
+        let python_worker = if uses_worker {
+            let path = files.path().join("testr_subunit.py");
+            std::fs::write(&path, PYTHON_WORKER)?;
+            Some(path)
+        } else {
+            None
+        };
+        let (outbox, inbox) = unbounded_channel();
+        let profile_count = spec.profiles.len();
+        for profile in 0..profile_count {
+            std::fs::create_dir(shared_dir(files.path(), profile))?;
+        }
+        let slot_count = match mode {
+            Mode::Run => spec.concurrency.max(1),
+            Mode::List => 0,
+        };
+        let segments: Vec<SegmentInfo> = match &spec.plan {
+            Some(planned) => planned
+                .plan
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(index, s)| SegmentInfo {
+                    plan_index: Some(index),
+                    exclusive: s.exclusive,
+                    max_workers: s.max_workers,
+                })
+                .chain(std::iter::once(SegmentInfo {
+                    plan_index: None,
+                    exclusive: false,
+                    max_workers: None,
+                }))
+                .collect(),
+            None => vec![SegmentInfo {
+                plan_index: None,
+                exclusive: false,
+                max_workers: None,
+            }],
+        };
+        let limits: Vec<Option<usize>> = segments
+            .iter()
+            .map(|s| if s.exclusive { Some(1) } else { s.max_workers })
+            .collect();
+        Ok(Dispatcher {
+            scheduler: Scheduler::with_segments(profile_count, &limits),
+            segments,
+            segment: SegmentProgress::default(),
+            segment_reports: Vec::new(),
+            held_listings: vec![None; profile_count],
+            profiles: (0..profile_count)
+                .map(|_| ProfileState {
+                    listing: ListingState::NotStarted,
+                    announced: false,
+                    whole_run_started: false,
+                })
+                .collect(),
+            slots: (0..slot_count).map(|_| Slot::default()).collect(),
+            processes: HashMap::default(),
+            next_process: 0,
+            outbox,
+            inbox,
+            files,
+            python_worker,
+            started: Instant::now(),
+            any_results: false,
+            interrupt: None,
+            listed: vec![Vec::new(); profile_count],
+            spec,
+            mode,
+            events,
+            pending_events: Vec::new(),
+        })
+    }
+
+    async fn run(&mut self) -> Result<Dispatched, RunError> {
+        let mut interrupts = signal(SignalKind::interrupt())?;
+        self.start()?;
+        let mut flushed = Instant::now();
+        while !self.processes.is_empty() {
+            // Events go to the consumer at most every EVENT_BATCH: one
+            // message (and one wake-up of its thread) for many results.
+            let flush_at = (!self.pending_events.is_empty()).then(|| flushed + EVENT_BATCH);
+            let wake = self.next_deadline().into_iter().chain(flush_at).min();
+            tokio::select! {
+                Some(envelope) = self.inbox.recv() => self.handle(envelope)?,
+                () = sleep_until_some(wake) => self.deadlines_passed(),
+                _ = interrupts.recv() => self.interrupted(),
+            }
+            while let Ok(envelope) = self.inbox.try_recv() {
+                self.handle(envelope)?;
+            }
+            if flushed.elapsed() >= EVENT_BATCH {
+                self.flush_events();
+                flushed = Instant::now();
+            }
+            if self.can_coalesce() {
+                // Every worker has work queued: let their output pile up in
+                // the pipes and read it in one go. The sleep blocks the
+                // runtime's thread on purpose: an async sleep would still
+                // wake the thread for every packet a worker writes.
+                std::thread::sleep(COALESCE);
+            }
+        }
+        self.flush_events();
+        Ok(Dispatched {
+            report: self.report(),
+            listed: std::mem::take(&mut self.listed),
+        })
+    }
+
+    // -- starting processes ------------------------------------------------
+
+    fn start(&mut self) -> Result<(), RunError> {
+        for profile in 0..self.spec.profiles.len() {
+            let classic = match self.spec.profiles[profile].launch() {
+                Launch::Classic(classic) => classic.clone(),
+                Launch::Worker { .. } => {
+                    if self.mode == Mode::List {
+                        self.spawn(profile, Kind::Worker, None, None)?;
+                        self.profiles[profile].listing = ListingState::Running;
+                    }
+                    continue;
+                }
+            };
+            let can_list = classic.list_option.is_some();
+            if can_select(&classic) || (self.mode == Mode::List && can_list) {
+                self.spawn(profile, Kind::Lister, None, None)?;
+                self.profiles[profile].listing = ListingState::Running;
+            } else if self.spec.selection.is_narrowed()
+                || self.spec.plan.is_some()
+                || self.mode == Mode::List
+            {
+                return Err(RunError::CannotSelect {
+                    profile: self.spec.profiles[profile].name.clone(),
+                });
+            } else {
+                // Nothing to list: the command runs everything, once.
+                self.profiles[profile].listing = ListingState::Done;
+            }
+        }
+        self.fill_slots()
+    }
+
+    fn fill_slots(&mut self) -> Result<(), RunError> {
+        for slot in 0..self.slots.len() {
+            if self.slots[slot].process.is_none() {
+                self.fill_slot(slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the next process in a free slot, if there is work for one.
+    fn fill_slot(&mut self, slot: usize) -> Result<(), RunError> {
+        if self.interrupt.is_some() {
+            return Ok(());
+        }
+        let Some(profile) = self.profile_for_free_slot() else {
+            return Ok(());
+        };
+        match self.spec.profiles[profile].launch().clone() {
+            Launch::Worker { .. } => {
+                if self.profiles[profile].listing == ListingState::NotStarted {
+                    self.profiles[profile].listing = ListingState::Running;
+                }
+                let id = self.spawn(profile, Kind::Worker, Some(slot), None)?;
+                self.top_up(id);
+            }
+            Launch::Classic(classic) if can_select(&classic) => {
+                if self.at_limit() {
+                    return Ok(());
+                }
+                let workers = self.workers_of(profile) + 1;
+                let batch = self.scheduler.batch(profile, workers);
+                self.segment.since.get_or_insert_with(Instant::now);
+                self.spawn(profile, Kind::Batch, Some(slot), Some(batch))?;
+            }
+            Launch::Classic(_) => {
+                self.profiles[profile].whole_run_started = true;
+                self.spawn(profile, Kind::Batch, Some(slot), None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The profile a free slot should work for: the one with the most work
+    /// left per worker. A profile not listed yet has unknown work, and comes
+    /// first while it has no worker.
+    fn profile_for_free_slot(&self) -> Option<usize> {
+        let mut best: Option<(f64, usize)> = None;
+        for (index, profile) in self.spec.profiles.iter().enumerate() {
+            let state = &self.profiles[index];
+            let workers = self.workers_of(index);
+            let per_worker = |work: f64| work / (workers + 1) as f64;
+            let score = match (profile.launch(), state.listing) {
+                (Launch::Worker { .. }, ListingState::NotStarted | ListingState::Running) => {
+                    per_worker(f64::MAX / 4.0)
+                }
+                (Launch::Classic(c), ListingState::Done) if !can_select(c) => {
+                    if state.whole_run_started {
+                        continue;
+                    }
+                    f64::MAX
+                }
+                (_, ListingState::Done) if self.scheduler.has_work(index) => {
+                    let (_, nanos) = self.scheduler.remaining(index);
+                    let share = per_worker(nanos as f64);
+                    let is_worker = matches!(profile.launch(), Launch::Worker { .. });
+                    if is_worker && workers > 0 && share < WORKER_START_COST.as_nanos() as f64 {
+                        continue;
+                    }
+                    share
+                }
+                _ => continue,
+            };
+            if best.is_none_or(|(best_score, _)| score > best_score) {
+                best = Some((score, index));
+            }
+        }
+        best.map(|(_, index)| index)
+    }
+
+    fn workers_of(&self, profile: usize) -> usize {
+        self.processes
+            .values()
+            .filter(|p| p.profile == profile && p.slot.is_some())
+            .count()
+    }
+
+    fn spawn(
+        &mut self,
+        profile: usize,
+        kind: Kind,
+        slot: Option<usize>,
+        batch: Option<Vec<Unit>>,
+    ) -> Result<ProcessId, RunError> {
+        let run = &self.spec.profiles[profile];
+        let subs = Substitutions {
+            profile: &run.name,
+            python_worker: self.python_worker.as_deref(),
+            extra_args: &self.spec.extra_args,
+        };
+        let mut assigned = Assignments::default();
+        let mut id_file = None;
+        let command = match (run.launch(), kind) {
+            (Launch::Worker { command }, _) => command::worker(command, &subs),
+            (Launch::Classic(classic), Kind::Lister) => command::classic_list(classic, &subs),
+            (Launch::Classic(classic), _) => match batch {
+                Some(units) => {
+                    let ids: Vec<String> = units.into_iter().flat_map(|u| u.ids).collect();
+                    let file = self.write_id_file(&ids)?;
+                    let command = command::classic_run(
+                        classic,
+                        Some(Ids {
+                            ids: &ids,
+                            file: &file,
+                        }),
+                        &subs,
+                    );
+                    id_file = Some(file);
+                    let estimates = &self.spec.estimates[profile];
+                    for id in ids {
+                        let estimate = estimates.get(&id).copied();
+                        assigned.push(id, estimate);
+                    }
+                    command
+                }
+                None => command::classic_run(classic, None, &subs),
+            },
+        };
+        let env = [
+            (
+                "TESTR_WORKER",
+                slot.map(|s| s.to_string()).unwrap_or_default(),
+            ),
+            ("TESTR_PROFILE", run.name.clone()),
+            (
+                "TESTR_SHARED_DIR",
+                shared_dir(self.files.path(), profile)
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+        ];
+        let id = ProcessId(self.next_process);
+        self.next_process += 1;
+        let launch = process::Launch {
+            command: &command,
+            dir: &self.spec.project,
+            env: &env,
+            stdin: kind == Kind::Worker,
+        };
+        let Child { pid, stdin } =
+            process::spawn(id, &launch, &self.outbox).map_err(|source| RunError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
+        let mut tags: Vec<String> = run.profile.tags().to_vec();
+        if let Some(slot) = slot {
+            tags.push(format!("worker-{slot}"));
+            self.slots[slot].process = Some(id);
+        }
+        if kind != Kind::Lister && !self.profiles[profile].announced {
+            self.profiles[profile].announced = true;
+            self.emit(RunEvent::Started {
+                profile: run.profile.clone(),
+                command: command.clone(),
+            });
+        }
+        let now = Instant::now();
+        self.processes.insert(
+            id,
+            Process {
+                kind,
+                profile,
+                slot,
+                command,
+                pid,
+                stdin,
+                listing: matches!(kind, Kind::Worker | Kind::Lister).then(Vec::new),
+                listing_text: Vec::new(),
+                decoder: Decoder::new(),
+                collector: Collector::new(tags),
+                clock: (kind == Kind::Batch).then_some(now),
+                assigned,
+                killed: None,
+                stderr: Vec::new(),
+                stdout_open: true,
+                stderr_open: true,
+                exit: None,
+                results: 0,
+                failures: 0,
+                _id_file: id_file,
+            },
+        );
+        Ok(id)
+    }
+
+    fn write_id_file(&self, ids: &[String]) -> Result<tempfile::TempPath, RunError> {
+        use std::io::Write;
+        let mut file = tempfile::Builder::new()
+            .prefix("ids-")
+            .tempfile_in(self.files.path())?;
+        for id in ids {
+            writeln!(file, "{id}")?;
+        }
+        file.flush()?;
+        Ok(file.into_temp_path())
+    }
+
+    // -- the end -----------------------------------------------------------
+
+    fn report(&mut self) -> RunReport {
+        if self.spec.plan.is_some() && self.interrupt.is_none() {
+            self.close_segment();
+        }
+        let end = self.slots.iter().filter_map(|s| s.last_finish).max();
+        let workers = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(slot, s)| WorkerBalance {
+                slot,
+                tests: s.tests,
+                idle_at_end: end.map_or(Duration::ZERO, |end| {
+                    end.duration_since(s.last_finish.unwrap_or(self.started))
+                }),
+            })
+            .collect();
+        RunReport {
+            interrupted: self.interrupt.is_some(),
+            workers,
+            segments: std::mem::take(&mut self.segment_reports),
+        }
+    }
+
+    fn emit(&mut self, event: RunEvent) {
+        self.pending_events.push(event);
+    }
+
+    fn flush_events(&mut self) {
+        if !self.pending_events.is_empty() {
+            // The consumer only goes away when the command is failing anyway.
+            let _ = self.events.send(std::mem::take(&mut self.pending_events));
+        }
+    }
+}
+
+/// A directory the processes of one profile share for this run only (a
+/// worker may keep there what its siblings can reuse).
+fn shared_dir(run_files: &std::path::Path, profile: usize) -> PathBuf {
+    run_files.join(format!("profile-{profile}"))
+}
+
+/// Whether a classic command can list tests and run chosen ones.
+fn can_select(classic: &ClassicCommand) -> bool {
+    classic.list_option.is_some() && classic.id_option.is_some()
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,135 @@
+//! What processes write: listings, test progress, and results.
+
+use super::*;
+
+impl Dispatcher {
+    pub(super) fn handle(&mut self, envelope: Envelope) -> Result<(), RunError> {
+        let Some(mut process) = self.processes.remove(&envelope.process) else {
+            return Ok(());
+        };
+        let mut listed = None;
+        match envelope.output {
+            Output::Stdout(bytes) => {
+                process.decoder.feed(&bytes);
+                while let Some(item) = process.decoder.next_item() {
+                    if let Some(ids) = self.take_item(&mut process, item) {
+                        listed = Some(ids);
+                    }
+                }
+            }
+            Output::StdoutClosed => process.stdout_open = false,
+            Output::Stderr(bytes) => {
+                process.stderr.extend_from_slice(&bytes);
+                if process.stderr.len() > STDERR_TAIL {
+                    let cut = process.stderr.len() - STDERR_TAIL;
+                    process.stderr.drain(..cut);
+                }
+                self.emit(RunEvent::Stderr(bytes));
+            }
+            Output::StderrClosed => process.stderr_open = false,
+            Output::Exited(status) => {
+                process.exit = Some(status);
+                // Whatever the worker left running in its group goes with
+                // it, unless Ctrl-C gave the group time to stop.
+                if self.interrupt.is_none() {
+                    process::kill(process.pid);
+                }
+            }
+        }
+        if process.is_done() {
+            return self.finished(process);
+        }
+        let profile = process.profile;
+        self.top_up_process(&mut process);
+        self.processes.insert(envelope.process, process);
+        if let Some(ids) = listed {
+            if self.profiles[profile].listing != ListingState::Done {
+                self.listed(profile, ids)?;
+            }
+        }
+        self.maybe_advance()
+    }
+
+    /// Takes one decoded item; returns the listing when this item completed it.
+    pub(super) fn take_item(&mut self, process: &mut Process, item: Item) -> Option<Vec<String>> {
+        if let Some(listing) = &mut process.listing {
+            match &item {
+                Item::Packet(Packet {
+                    test_id: Some(id),
+                    status: Some(Status::Exists),
+                    ..
+                }) => {
+                    listing.push(id.clone());
+                    return None;
+                }
+                Item::Packet(Packet {
+                    test_id: None,
+                    file: Some(file),
+                    ..
+                }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
+                    let ids = process.listing.take().unwrap_or_default();
+                    if !process.assigned.is_empty() {
+                        process.clock = Some(Instant::now());
+                    }
+                    if self.mode == Mode::List {
+                        process.stdin = None;
+                    }
+                    return Some(ids);
+                }
+                Item::Text(text) if process.kind == Kind::Lister => {
+                    process.listing_text.extend_from_slice(text);
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        if let Item::Packet(Packet {
+            test_id: Some(id),
+            status: Some(status),
+            ..
+        }) = &item
+        {
+            self.track(process, id, *status);
+        }
+        let mut collected = Vec::new();
+        process.collector.push(item, &mut |c| collected.push(c));
+        for c in collected {
+            self.collected(process, c);
+        }
+        None
+    }
+
+    /// Follows a test's progress on its worker: starting, or finishing
+    /// (then the worker may need more work).
+    pub(super) fn track(&mut self, process: &mut Process, id: &str, status: Status) {
+        let now = Instant::now();
+        if status == Status::InProgress {
+            process.assigned.start(id);
+            process.clock = Some(now);
+        } else if status.is_final() {
+            process.assigned.finish(id);
+            process.clock = Some(now);
+            self.segment.tests += 1;
+            if let Some(slot) = process.slot {
+                self.slots[slot].tests += 1;
+                self.slots[slot].last_finish = Some(now);
+            }
+        }
+    }
+
+    pub(super) fn collected(&mut self, process: &mut Process, collected: Collected) {
+        if let Collected::Test(result) = &collected {
+            process.results += 1;
+            self.any_results = true;
+            if result.status.is_failure() {
+                process.failures += 1;
+            }
+            if let Some(nanos) = result.duration_nanos() {
+                self.scheduler.observe(process.profile, nanos);
+            }
+        }
+        if self.mode == Mode::Run {
+            self.emit(RunEvent::Collected(collected));
+        }
+    }
+}

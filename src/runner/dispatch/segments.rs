@@ -1,0 +1,136 @@
+//! Following a concurrency plan: checking it against the listings, putting
+//! each test in its segment, and moving on when a segment has finished.
+
+use super::*;
+
+impl Dispatcher {
+    /// Every profile is listed: checks the plan against the listings, puts
+    /// each selected test in its segment, and starts.
+    pub(super) fn follow_plan(&mut self) -> Result<(), RunError> {
+        let planned = self.spec.plan.as_ref().expect("a plan is followed");
+        let rest = planned.plan.segments.len();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut unplanned: Vec<String> = Vec::new();
+        let mut buckets: Vec<Vec<Vec<String>>> = Vec::new();
+        let listings: Vec<Vec<String>> = self
+            .held_listings
+            .iter_mut()
+            .map(|l| l.take().unwrap_or_default())
+            .collect();
+        for (run, listed) in self.spec.profiles.iter().zip(&listings) {
+            let placement = planned.plan.placement(&run.profile);
+            let known: std::collections::HashSet<&str> =
+                listed.iter().map(String::as_str).collect();
+            let selected = self.spec.selection.select(&run.profile, listed.clone())?;
+            let mut bucket = vec![Vec::new(); rest + 1];
+            for id in selected {
+                let segment = match placement.get(id.as_str()) {
+                    Some(&segment) => segment,
+                    None => {
+                        unplanned.push(id.clone());
+                        rest
+                    }
+                };
+                bucket[segment].push(id);
+            }
+            buckets.push(bucket);
+            // A record names a test of its profile; a plain id, of any.
+            for segment in &planned.plan.segments {
+                for entry in &segment.tests {
+                    let missing = match &entry.profile {
+                        Some(p) => *p == run.profile && !known.contains(entry.id.as_str()),
+                        None => !listings.iter().any(|l| l.contains(&entry.id)),
+                    };
+                    if missing {
+                        unknown.push(entry.id.clone());
+                    }
+                }
+            }
+        }
+        let source = format!("the plan {}", planned.plan.source.display());
+        if !unknown.is_empty() {
+            unknown.sort();
+            unknown.dedup();
+            return Err(RunError::UnknownIds {
+                origin: source,
+                profile: Default::default(),
+                count: unknown.len(),
+                ids: unknown,
+            });
+        }
+        if planned.strict && !unplanned.is_empty() {
+            unplanned.sort();
+            unplanned.dedup();
+            return Err(RunError::Unplanned {
+                plan: planned.plan.source.display().to_string(),
+                count: unplanned.len(),
+                ids: unplanned,
+            });
+        }
+        for (profile, bucket) in buckets.into_iter().enumerate() {
+            self.profiles[profile].listing = ListingState::Done;
+            self.emit(RunEvent::Planned {
+                profile: self.spec.profiles[profile].profile.clone(),
+                tests: bucket.iter().map(Vec::len).sum(),
+            });
+            let group = self.spec.profiles[profile].settings.group_regex.as_ref();
+            for (segment, ids) in bucket.into_iter().enumerate() {
+                self.scheduler.add(
+                    segment,
+                    profile,
+                    ids,
+                    Some(&self.spec.estimates[profile]),
+                    group,
+                );
+            }
+        }
+        if self.scheduler.segment_handed_out() {
+            self.scheduler.advance();
+        }
+        self.start_segment()
+    }
+
+    /// Hands out the current segment's first tests.
+    pub(super) fn start_segment(&mut self) -> Result<(), RunError> {
+        for profile in 0..self.spec.profiles.len() {
+            self.top_up_profile(profile);
+        }
+        self.fill_slots()
+    }
+
+    /// When every test of the current segment has finished, records it and
+    /// moves on to the next segment that has tests.
+    pub(super) fn maybe_advance(&mut self) -> Result<(), RunError> {
+        if self.spec.plan.is_none() || self.interrupt.is_some() || self.segment.since.is_none() {
+            return Ok(());
+        }
+        if !self.scheduler.segment_handed_out() || self.in_flight() > 0 {
+            return Ok(());
+        }
+        self.close_segment();
+        if self.scheduler.advance() {
+            self.start_segment()?;
+        } else {
+            // Nothing is left anywhere: let every worker finish.
+            for profile in 0..self.spec.profiles.len() {
+                self.top_up_profile(profile);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn close_segment(&mut self) {
+        let progress = std::mem::take(&mut self.segment);
+        let Some(since) = progress.since else {
+            return;
+        };
+        let info = &self.segments[self.scheduler.current()];
+        self.segment_reports.push(SegmentRun {
+            plan_index: info.plan_index,
+            exclusive: info.exclusive,
+            max_workers: info.max_workers,
+            tests: progress.tests,
+            duration: since.elapsed(),
+        });
+    }
+}
