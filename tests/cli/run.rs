@@ -594,3 +594,41 @@ fn ctrl_c_stores_what_finished_as_an_interrupted_partial_run() {
         assert_eq!(failing.stdout(), "old.failure\n");
     }
 }
+
+#[test]
+fn subunit_output_is_nothing_but_subunit_and_exits_truthfully() {
+    let project = fake_project(&["fake.pass_1", "fake.fail_2", "fake.garbage_3"], "");
+    let run = project.testr(["run", "--subunit"]).run().status(1);
+    let mut ids = Vec::new();
+    for item in testr::subunit::Items::new(run.output.stdout.as_slice()) {
+        match item.unwrap() {
+            testr::subunit::Item::Packet(packet) => {
+                if let (Some(id), Some(status)) = (packet.test_id, packet.status) {
+                    if status.is_final() {
+                        ids.push(id);
+                    }
+                }
+            }
+            other => panic!("not a packet: {other:?}"),
+        }
+    }
+    ids.sort();
+    assert_eq!(ids, ["fake.fail_2", "fake.garbage_3", "fake.pass_1"]);
+}
+
+#[test]
+fn test_run_concurrency_sets_the_default_number_of_workers() {
+    let project = fake_project(&["fake.pass_1"], "test_run_concurrency=echo 3\n");
+    let run = project.testr(["run"]).run().success();
+    assert!(
+        run.stdout().contains("Worker balance: 3 workers"),
+        "{}",
+        run.stdout()
+    );
+    let project = fake_project(&["fake.pass_1"], "test_run_concurrency=echo many\n");
+    project
+        .testr(["run"])
+        .run()
+        .status(3)
+        .one_line_error(&["test_run_concurrency `echo many`", "printed `many`"]);
+}
