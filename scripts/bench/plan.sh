@@ -70,8 +70,9 @@ unset PYTHONDONTWRITEBYTECODE
 # Every run is phase a (gen_suite.py's normal durations).
 export SYNTH_PHASE=a
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'plan.sh: %s\n' "$*" >&2; exit 3; }
+BENCH_NAME=plan.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$SCRIPT_DIR/common.sh"
 
 # ---------------------------------------------------------------- setup ----
 
@@ -102,44 +103,8 @@ cleanup() {
     say "logs: $LOGS"
 }
 
-venv_usable() {
-    [[ -x "$1/bin/python" && -x "$1/bin/stestr" ]] &&
-        "$1/bin/python" -c 'import subunit' 2>/dev/null
-}
 
-setup_venv() {
-    if [[ -n "${PYTHON_VENV:-}" ]]; then
-        venv_usable "$PYTHON_VENV" ||
-            die "PYTHON_VENV=$PYTHON_VENV lacks python-subunit or stestr"
-    else
-        PYTHON_VENV="$REPO_ROOT/target/bench-venv"
-        if ! venv_usable "$PYTHON_VENV"; then
-            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr)"
-            python3 -m venv "$PYTHON_VENV"
-            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr
-        fi
-    fi
-    PYTHON_VENV="$(cd "$PYTHON_VENV" && pwd)"
-    PY="$PYTHON_VENV/bin/python"
-    PY_STESTR="$PYTHON_VENV/bin/stestr"
-    # One interpreter for both tools: stestr's test command uses ${PYTHON};
-    # our worker_command says `python3`, which the venv's bin/ provides first.
-    export PYTHON="$PY"
-    export PATH="$PYTHON_VENV/bin:$PATH"
-}
-
-setup_testr() {
-    if [[ -z "${TESTR:-}" ]]; then
-        say "building our testr (cargo build --release)"
-        (cd "$REPO_ROOT" && cargo build --release --quiet)
-        TESTR="$REPO_ROOT/target/release/testr"
-    fi
-    if [[ "$TESTR" == */* ]]; then
-        TESTR="$(cd "$(dirname "$TESTR")" && pwd)/$(basename "$TESTR")"
-    else
-        TESTR="$(command -v "$TESTR")" || die "TESTR is not on PATH"
-    fi
-    [[ -x "$TESTR" ]] || die "TESTR=$TESTR is not executable"
+check_plan_support() {
     "$TESTR" run --help 2>/dev/null | grep -q -- '--plan' ||
         die "our testr ($TESTR) has no \`run --plan\`: nothing to measure"
 }
@@ -307,7 +272,9 @@ print_report() {
 main() {
     setup_work
     setup_venv
+    use_venv_python
     setup_testr
+    check_plan_support
     say "scratch dir: $WORK (logs: $LOGS)"
     STARTUP_NOTES=()
     local d dist seed

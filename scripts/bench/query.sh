@@ -61,8 +61,9 @@ HIST_STREAMS=4   # distinct streams reused for the history loads (generation is 
 GEN_STREAM="${GEN_STREAM:-$REPO_ROOT/../shared/bench/gen_stream.py}"
 [[ -f "$GEN_STREAM" ]] || GEN_STREAM="$SCRIPT_DIR/gen_stream.py"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'query.sh: %s\n' "$*" >&2; exit 3; }
+BENCH_NAME=query.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$SCRIPT_DIR/common.sh"
 
 # ---------------------------------------------------------------- setup ----
 
@@ -86,37 +87,6 @@ cleanup() {
     fi
 }
 
-# A venv is usable when it has python-subunit and both Python tools.
-venv_usable() {
-    [[ -x "$1/bin/python" && -x "$1/bin/testr" && -x "$1/bin/stestr" ]] &&
-        "$1/bin/python" -c 'import subunit' 2>/dev/null
-}
-
-setup_venv() {
-    if [[ -n "${PYTHON_VENV:-}" ]]; then
-        venv_usable "$PYTHON_VENV" ||
-            die "PYTHON_VENV=$PYTHON_VENV lacks python-subunit, testr or stestr"
-    else
-        PYTHON_VENV="$REPO_ROOT/target/bench-venv"
-        if ! venv_usable "$PYTHON_VENV"; then
-            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr)"
-            python3 -m venv "$PYTHON_VENV"
-            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr
-        fi
-    fi
-    PY="$PYTHON_VENV/bin/python"
-    PY_TESTR="$PYTHON_VENV/bin/testr"
-    PY_STESTR="$PYTHON_VENV/bin/stestr"
-}
-
-setup_testr() {
-    if [[ -z "${TESTR:-}" ]]; then
-        say "building our testr (cargo build --release)"
-        (cd "$REPO_ROOT" && cargo build --release --quiet)
-        TESTR="$REPO_ROOT/target/release/testr"
-    fi
-    [[ -x "$TESTR" ]] || TESTR="$(command -v "$TESTR")" || die "TESTR is not executable"
-}
 
 # The fallback timer (no hyperfine) and the fallback peak-RSS probe (no GNU
 # time) share one small Python helper: it runs shell commands like hyperfine

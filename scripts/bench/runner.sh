@@ -65,8 +65,9 @@ TOOLS=(ours stestr testr)
 GEN_SUITE="${GEN_SUITE:-$REPO_ROOT/../shared/bench/gen_suite.py}"
 [[ -f "$GEN_SUITE" ]] || GEN_SUITE="$SCRIPT_DIR/gen_suite.py"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'runner.sh: %s\n' "$*" >&2; exit 3; }
+BENCH_NAME=runner.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$SCRIPT_DIR/common.sh"
 
 # ---------------------------------------------------------------- setup ----
 
@@ -95,48 +96,10 @@ cleanup() {
     say "logs: $LOGS"
 }
 
-venv_usable() {
-    [[ -x "$1/bin/python" && -x "$1/bin/testr" && -x "$1/bin/stestr" ]] &&
-        "$1/bin/python" -c 'import subunit' 2>/dev/null
-}
 
-setup_venv() {
-    if [[ -n "${PYTHON_VENV:-}" ]]; then
-        venv_usable "$PYTHON_VENV" ||
-            die "PYTHON_VENV=$PYTHON_VENV lacks python-subunit, testr or stestr"
-    else
-        PYTHON_VENV="$REPO_ROOT/target/bench-venv"
-        if ! venv_usable "$PYTHON_VENV"; then
-            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr)"
-            python3 -m venv "$PYTHON_VENV"
-            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr
-        fi
-    fi
-    PYTHON_VENV="$(cd "$PYTHON_VENV" && pwd)"
-    PY="$PYTHON_VENV/bin/python"
-    PY_TESTR="$PYTHON_VENV/bin/testr"
-    PY_STESTR="$PYTHON_VENV/bin/stestr"
-    # One interpreter for every tool: the Python tools' test_command uses
-    # ${PYTHON:-python3} and needs python-subunit; our worker_command says
-    # `python3`, which the venv's bin/ provides first on PATH.
-    export PYTHON="$PY"
-    export PATH="$PYTHON_VENV/bin:$PATH"
-}
-
-setup_testr() {
-    if [[ -z "${TESTR:-}" ]]; then
-        say "building our testr (cargo build --release)"
-        (cd "$REPO_ROOT" && cargo build --release --quiet)
-        TESTR="$REPO_ROOT/target/release/testr"
-    fi
-    if [[ "$TESTR" == */* ]]; then
-        TESTR="$(cd "$(dirname "$TESTR")" && pwd)/$(basename "$TESTR")"
-    else
-        TESTR="$(command -v "$TESTR")" || die "TESTR is not on PATH"
-    fi
-    [[ -x "$TESTR" ]] || die "TESTR=$TESTR is not executable"
-    # The runner is newer than the rest: without it, the Python tools are
-    # still measured and our columns say n/a.
+# The runner is newer than the rest: without it, the Python tools are
+# still measured and our columns say n/a.
+check_runner() {
     if "$TESTR" run --help >/dev/null 2>&1; then
         HAVE_RUN=1
     else
@@ -367,7 +330,9 @@ print_report() {
 main() {
     setup_work
     setup_venv
+    use_venv_python
     setup_testr
+    check_runner
     say "scratch dir: $WORK (logs: $LOGS)"
     CPU_CHECK="$("$PY" "$HELPER" verify-cpu || true)"
     say "own-CPU check: $CPU_CHECK"

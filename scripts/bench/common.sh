@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Shared by the benchmark scripts (sourced, not run): messages, the Python
+# venv with the tools we compare against, and our testr binary.
+# The sourcing script sets BENCH_NAME and REPO_ROOT first.
+
+say() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 3; }
+
+# A venv is usable when it has python-subunit and both Python tools.
+venv_usable() {
+    [[ -x "$1/bin/python" && -x "$1/bin/testr" && -x "$1/bin/stestr" ]] &&
+        "$1/bin/python" -c 'import subunit' 2>/dev/null
+}
+
+# PYTHON_VENV (checked), or target/bench-venv (created when missing); sets
+# PY, PY_TESTR and PY_STESTR.
+setup_venv() {
+    if [[ -n "${PYTHON_VENV:-}" ]]; then
+        venv_usable "$PYTHON_VENV" ||
+            die "PYTHON_VENV=$PYTHON_VENV lacks python-subunit, testr or stestr"
+    else
+        PYTHON_VENV="$REPO_ROOT/target/bench-venv"
+        if ! venv_usable "$PYTHON_VENV"; then
+            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr)"
+            python3 -m venv "$PYTHON_VENV"
+            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr
+        fi
+    fi
+    PYTHON_VENV="$(cd "$PYTHON_VENV" && pwd)"
+    PY="$PYTHON_VENV/bin/python"
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    PY_TESTR="$PYTHON_VENV/bin/testr"
+    PY_STESTR="$PYTHON_VENV/bin/stestr"
+}
+
+# One interpreter for every tool: the Python tools' test commands use
+# ${PYTHON:-python3} and need python-subunit; our worker_command says
+# `python3`, which the venv's bin/ provides first on PATH.
+use_venv_python() {
+    export PYTHON="$PY"
+    export PATH="$PYTHON_VENV/bin:$PATH"
+}
+
+# TESTR as an absolute path; built with cargo when unset.
+setup_testr() {
+    if [[ -z "${TESTR:-}" ]]; then
+        say "building our testr (cargo build --release)"
+        (cd "$REPO_ROOT" && cargo build --release --quiet)
+        TESTR="$REPO_ROOT/target/release/testr"
+    fi
+    if [[ "$TESTR" == */* ]]; then
+        TESTR="$(cd "$(dirname "$TESTR")" && pwd)/$(basename "$TESTR")"
+    else
+        TESTR="$(command -v "$TESTR")" || die "TESTR is not on PATH"
+    fi
+    [[ -x "$TESTR" ]] || die "TESTR=$TESTR is not executable"
+}
