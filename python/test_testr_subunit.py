@@ -15,11 +15,13 @@ import io
 import os
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 import zlib
 
@@ -582,18 +584,27 @@ class WorkerProcess(object):
 
     timeout = 30.0
 
-    def __init__(self, case, args, env):
+    def __init__(self, case, args, env, own_group=False, new_session=False):
         self.case = case
+        self.own_group = own_group or new_session
         self.stderr_file = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, SCRIPT, "--worker"] + list(args), cwd=case.dir, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file,
+            # As testr starts workers: each in a process group of its own,
+            # all in one session.
+            preexec_fn=os.setpgrp if own_group else None, start_new_session=new_session)
         case.addCleanup(self._cleanup)
         self.buffer = b""
 
     def _cleanup(self):
         if self.proc.poll() is None:
-            self.proc.kill()
+            if self.own_group:
+                # With whatever it has in its group (a forked child). Not
+                # reaped yet, so the group is surely still its own.
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
             self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
@@ -677,6 +688,15 @@ class WorkerProcess(object):
         """Send one id (stdin stays open) and return its events, by test."""
         self.send(test_id)
         return by_test(self.read_until_final(test_id))
+
+    def read_until_eof(self):
+        """The packets left, up to the end of the worker's stdout."""
+        events = []
+        while True:
+            event = self.read_packet()
+            if event is None:
+                return events
+            events.append(event)
 
     def close(self):
         """Close stdin; returns (exit status, the packets written after it)."""
@@ -1062,6 +1082,288 @@ class TestWorkerImportErrors(WorkerTestCase):
         test = worker.run("broken.test_ok.Ok.test_ok")["broken.test_ok.Ok.test_ok"]
         self.assertEqual(test["statuses"], ["inprogress", "success"])
         self.assertEqual(worker.close(), (0, []))
+
+
+# --------------------------------------------------------------------------
+# --share-discovery: the workers of a profile discover once
+# --------------------------------------------------------------------------
+
+SHARED_PROJECT = {
+    "shared/__init__.py": "",
+    "shared/test_one.py": '''
+        import os
+        import signal
+        import time
+        import unittest
+
+        # One line per import, to count them across the workers.
+        with open(os.environ["IMPORT_LOG"], "a") as log:
+            log.write("one %d\\n" % os.getpid())
+        if os.environ.get("HANG_AT_IMPORT"):
+            # A leader that never finishes its discovery: say so, then hang.
+            open(os.environ["HANG_AT_IMPORT"], "w").close()
+            time.sleep(60)
+
+        class T(unittest.TestCase):
+
+            def test_who(self):
+                print(os.getpid(), os.getpgrp(), os.environ.get("TESTR_WORKER"))
+
+            def test_pass(self):
+                pass
+
+            def test_exit_3(self):
+                os._exit(3)
+
+            def test_sigkill(self):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            def test_hang(self):
+                time.sleep(60)
+    ''',
+    "shared/test_two.py": '''
+        import os
+        import unittest
+
+        with open(os.environ["IMPORT_LOG"], "a") as log:
+            log.write("two %d\\n" % os.getpid())
+
+        class U(unittest.TestCase):
+
+            def test_pass(self):
+                pass
+    ''',
+}
+
+SHARED_IDS = ["shared.test_one.T.test_exit_3", "shared.test_one.T.test_hang",
+              "shared.test_one.T.test_pass", "shared.test_one.T.test_sigkill",
+              "shared.test_one.T.test_who", "shared.test_two.U.test_pass"]
+
+
+def wait_for(condition, what, timeout=10.0):
+    """Poll ``condition`` until it is true; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.01)
+
+
+def process_gone(pid):
+    """True when ``pid`` has ended (a zombie counts as ended: it runs
+    nothing, and its parent may not be ours to wait for)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+SHARING = (hasattr(os, "fork") and hasattr(__import__("socket"), "send_fds")
+           and testr_subunit.fcntl is not None)
+
+
+@unittest.skipUnless(SHARING, "--share-discovery needs Unix and Python 3.9+")
+class TestShareDiscovery(WorkerTestCase):
+
+    project = SHARED_PROJECT
+
+    def setUp(self):
+        super(TestShareDiscovery, self).setUp()
+        self.shared = os.path.join(self.dir, "shared-dir")
+        os.mkdir(self.shared)
+        self.import_log = os.path.join(self.dir, "imports.log")
+        self.addCleanup(self._kill_server)
+
+    def start(self, slot, shared=True, new_session=False, args=(), **env):
+        """A worker as testr starts one: in a group of its own, with its
+        slot number and the profile's shared directory."""
+        env = dict(os.environ, IMPORT_LOG=self.import_log, TESTR_WORKER=str(slot),
+                   PYTHONDONTWRITEBYTECODE="1", **env)
+        env.pop("TESTR_SHARED_DIR", None)
+        if shared:
+            env["TESTR_SHARED_DIR"] = self.shared
+        return WorkerProcess(self, ["--share-discovery"] + list(args), env,
+                             own_group=not new_session, new_session=new_session)
+
+    def imports(self):
+        if not os.path.exists(self.import_log):
+            return []
+        with open(self.import_log) as log:
+            return log.read().split("\n")[:-1]
+
+    def server_pid(self):
+        with open(os.path.join(self.shared, "fork-server.pid")) as pid_file:
+            return int(pid_file.read())
+
+    def _kill_server(self):
+        # Only if a test failed half-way: normally it is gone already.
+        try:
+            pid = self.server_pid()
+        except (OSError, ValueError):
+            return
+        if not process_gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+    def who(self, worker):
+        """(pid, process group, TESTR_WORKER) of the process running the
+        worker's tests."""
+        test = worker.run("shared.test_one.T.test_who")["shared.test_one.T.test_who"]
+        self.assertEqual(test["statuses"], ["inprogress", "success"])
+        pid, pgid, slot = test["files"]["stdout"][1].decode().split()
+        return int(pid), int(pgid), int(slot)
+
+    def leader_and_followers(self, followers):
+        """A leader, alone until its listing is done, then the followers."""
+        leader = self.start(0)
+        self.assertEqual(leader.read_listing()[0], SHARED_IDS)
+        started = [self.start(slot) for slot in range(1, followers + 1)]
+        for worker in started:
+            self.assertEqual(worker.read_listing()[0], SHARED_IDS)
+        return leader, started
+
+    def test_workers_started_together_import_the_tests_once(self):
+        workers = [self.start(slot) for slot in range(3)]
+        for worker in workers:
+            ids, others, marker = worker.read_listing()
+            self.assertEqual(ids, SHARED_IDS)
+            self.assertEqual(others, [])
+            self.assertEqual(marker["file_bytes"], b"6")
+        # Each module once, all in the same process: the leader's.
+        imports = self.imports()
+        self.assertEqual(sorted(line.split()[0] for line in imports), ["one", "two"])
+        self.assertEqual(len(set(line.split()[1] for line in imports)), 1)
+        leaders = []
+        for slot, worker in enumerate(workers):
+            # Each worker's tests run in a process of its own group, with its
+            # own environment, and report on its own stdout.
+            pid, pgid, their_slot = self.who(worker)
+            self.assertEqual(pgid, worker.proc.pid)
+            self.assertEqual(their_slot, slot)
+            if pid == worker.proc.pid:
+                leaders.append(slot)
+            test = worker.run("shared.test_two.U.test_pass")["shared.test_two.U.test_pass"]
+            self.assertEqual(test["statuses"], ["inprogress", "success"])
+        self.assertEqual(len(leaders), 1)
+        self.assertEqual(int(self.imports()[0].split()[1]), workers[leaders[0]].proc.pid)
+        server = self.server_pid()
+        for worker in workers:
+            self.assertEqual(worker.close(), (0, []))
+        wait_for(lambda: process_gone(server), "the fork server to exit")
+        self.assertEqual(len(self.imports()), 2)
+
+    def test_the_followers_exit_as_their_children_do(self):
+        leader, (exits, killed) = self.leader_and_followers(2)
+        exits.send("shared.test_one.T.test_exit_3")
+        self.assertEqual(exits.proc.wait(exits.timeout), 3)
+        killed.send("shared.test_one.T.test_sigkill")
+        self.assertEqual(killed.proc.wait(killed.timeout), -signal.SIGKILL)
+        # The test that ended its process never finished.
+        statuses = by_test(killed.read_until_eof())["shared.test_one.T.test_sigkill"]
+        self.assertEqual(statuses["statuses"], ["inprogress"])
+        # The leader is not affected.
+        test = leader.run("shared.test_one.T.test_pass")["shared.test_one.T.test_pass"]
+        self.assertEqual(test["statuses"], ["inprogress", "success"])
+        server = self.server_pid()
+        self.assertEqual(leader.close(), (0, []))
+        wait_for(lambda: process_gone(server), "the fork server to exit")
+        self.assertEqual(len(self.imports()), 2)
+
+    def test_killing_a_followers_group_kills_its_child(self):
+        leader, (follower,) = self.leader_and_followers(1)
+        child, _, _ = self.who(follower)
+        self.assertNotEqual(child, follower.proc.pid)
+        follower.send("shared.test_one.T.test_hang")
+        event = follower.read_packet()
+        self.assertEqual((event["test_id"], event["status"]),
+                         ("shared.test_one.T.test_hang", "inprogress"))
+        # What testr does on a timeout.
+        os.killpg(follower.proc.pid, signal.SIGKILL)
+        self.assertEqual(follower.proc.wait(follower.timeout), -signal.SIGKILL)
+        wait_for(lambda: process_gone(child), "the follower's child to die")
+        self.assertEqual(follower.read_until_eof(), [])
+        # The server serves on: a replacement worker is forked at once.
+        replacement = self.start(1)
+        self.assertEqual(replacement.read_listing()[0], SHARED_IDS)
+        self.assertEqual(self.who(replacement)[2], 1)
+        self.assertEqual(replacement.close(), (0, []))
+        self.assertEqual(leader.close(), (0, []))
+        self.assertEqual(len(self.imports()), 2)
+
+    def test_the_server_outlives_the_leader_while_followers_run(self):
+        leader, (follower,) = self.leader_and_followers(1)
+        server = self.server_pid()
+        child, _, _ = self.who(follower)
+        self.assertEqual(leader.close(), (0, []))
+        # A replacement for the leader still gets the discovered suite.
+        replacement = self.start(0)
+        self.assertEqual(replacement.read_listing()[0], SHARED_IDS)
+        self.assertNotEqual(self.who(replacement)[0], replacement.proc.pid)
+        self.assertEqual(len(self.imports()), 2)
+        self.assertFalse(process_gone(server))
+        self.assertEqual(follower.close(), (0, []))
+        self.assertEqual(replacement.close(), (0, []))
+        wait_for(lambda: process_gone(server), "the fork server to exit")
+        self.assertTrue(process_gone(child))
+        # Gone with it: the socket. A late worker discovers on its own.
+        self.assertFalse(os.path.exists(os.path.join(self.shared, "discovery.sock")))
+        late = self.start(2)
+        self.assertEqual(late.read_listing()[0], SHARED_IDS)
+        self.assertEqual(late.close(), (0, []))
+        self.assertEqual(len(self.imports()), 4)
+
+    def test_a_follower_fails_when_the_server_dies(self):
+        leader, (follower,) = self.leader_and_followers(1)
+        child, _, _ = self.who(follower)
+        os.kill(self.server_pid(), signal.SIGKILL)
+        self.assertEqual(follower.proc.wait(follower.timeout), 1)
+        self.assertIn(b"the fork server ended", follower.stderr())
+        wait_for(lambda: process_gone(child), "the follower's child to be stopped")
+        self.assertEqual(leader.close(), (0, []))
+
+    def test_followers_discover_when_the_leader_dies_first(self):
+        hanging = os.path.join(self.dir, "hanging")
+        leader = self.start(0, HANG_AT_IMPORT=hanging)
+        wait_for(lambda: os.path.exists(hanging), "the leader to start discovering")
+        follower = self.start(1)
+        os.killpg(leader.proc.pid, signal.SIGKILL)
+        self.assertEqual(follower.read_listing()[0], SHARED_IDS)
+        self.assertIn(b"discovering on its own", follower.stderr())
+        pid, _, _ = self.who(follower)
+        self.assertEqual(pid, follower.proc.pid)
+        self.assertEqual(follower.close(), (0, []))
+        self.assertEqual(leader.proc.wait(leader.timeout), -signal.SIGKILL)
+        # The leader's import of test_one, then the follower's two.
+        self.assertEqual(len(self.imports()), 3)
+
+    def test_a_follower_the_server_cannot_serve_discovers_on_its_own(self):
+        leader = self.start(0)
+        leader.read_listing()
+        # Its child could not join its process group (another session).
+        elsewhere = self.start(1, new_session=True)
+        # Another command: the leader's discovery is not what it asks for.
+        other = self.start(2, args=["--pattern", "test_one.py"])
+        self.assertEqual(elsewhere.read_listing()[0], SHARED_IDS)
+        self.assertIn(b"cannot join the worker's process group", elsewhere.stderr())
+        self.assertEqual(other.read_listing()[0], SHARED_IDS[:5])
+        self.assertIn(b"differs from the leader's", other.stderr())
+        for worker in (elsewhere, other):
+            self.assertEqual(self.who(worker)[0], worker.proc.pid)
+            self.assertEqual(worker.close(), (0, []))
+        self.assertEqual(leader.close(), (0, []))
+        self.assertEqual(len(self.imports()), 5)
+
+    def test_without_a_shared_dir_each_worker_discovers(self):
+        workers = [self.start(slot, shared=False) for slot in range(2)]
+        for worker in workers:
+            self.assertEqual(worker.read_listing()[0], SHARED_IDS)
+            self.assertEqual(self.who(worker)[0], worker.proc.pid)
+            self.assertEqual(worker.close(), (0, []))
+        self.assertEqual(len(self.imports()), 4)
 
 
 if __name__ == "__main__":

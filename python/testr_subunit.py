@@ -19,8 +19,8 @@ Usage::
 
     python3 testr_subunit.py [--start-dir DIR] [--top-level-dir DIR]
                              [--pattern P] [--list] [--load-list FILE] [ids...]
-    python3 testr_subunit.py --worker [--start-dir DIR] [--top-level-dir DIR]
-                             [--pattern P]
+    python3 testr_subunit.py --worker [--share-discovery] [--start-dir DIR]
+                             [--top-level-dir DIR] [--pattern P]
 
 Batch mode (the first form) runs every discovered test, or the given ids (a
 module or class name selects every test under it), in discovery order.
@@ -44,17 +44,32 @@ does not run because its setUpClass or setUpModule failed, is reported as
 failed (skipped when the fixture raised SkipTest). At the end of stdin it
 tears the fixtures down and exits 0 whatever the outcomes; 2 on a usage error
 or when discovery fails.
+
+With ``--share-discovery`` the workers testr starts for one profile (they
+share ``TESTR_SHARED_DIR``) import the tests once: the first discovers and
+starts a fork server, and the others have their worker forked from it (see
+the section "Sharing one discovery" below).
 """
 
 import argparse
 import io
+import json
 import os
+import selectors
+import signal
+import socket
 import struct
 import sys
 import time
+import traceback
 import unittest
 import unittest.util
 import zlib
+
+try:
+    import fcntl
+except ImportError:  # not on Unix: --share-discovery does nothing
+    fcntl = None
 
 __all__ = [
     "StreamWriter",
@@ -739,6 +754,10 @@ def build_parser():
     parser.add_argument("--worker", action="store_true",
                         help="run as a long-lived worker (worker protocol v1): list the "
                              "tests, then run the ids read from stdin, one a line")
+    parser.add_argument("--share-discovery", action="store_true",
+                        help="with --worker: the workers that share TESTR_SHARED_DIR discover "
+                             "once, and all but the first are forked from its discovered "
+                             "state (Unix, Python 3.9+; otherwise ignored)")
     parser.add_argument("--load-list", metavar="FILE", action="append", default=[],
                         help="run the test ids in FILE, one a line")
     parser.add_argument("ids", nargs="*", metavar="id",
@@ -761,6 +780,8 @@ def main(argv=None, stdout=None, stdin=None):
             parser.error("--worker takes no test ids, --load-list or --list: "
                          "it lists every test, then runs the ids read from stdin")
         return _worker_main(args, stdout, stdin)
+    if args.share_discovery:
+        parser.error("--share-discovery goes with --worker")
 
     wanted = list(args.ids)
     for path in args.load_list:
@@ -818,18 +839,706 @@ def main(argv=None, stdout=None, stdin=None):
 
 
 def _worker_main(args, stdout, stdin):
+    # Sharing needs the process's own descriptors: not when main() was given
+    # streams.
+    directory = None
+    if args.share_discovery and stdout is None and stdin is None:
+        directory = _shared_dir()
+    lead = None
+    if directory is not None:
+        identity = _identity(args)
+        try:
+            lead = _take_lead(directory)
+        except OSError as error:
+            _share_note("cannot take the lock (%s); discovering on its own" % (error,))
+            directory = None
+        if directory is not None and lead is None:
+            # Returns only when nothing was handed over to a fork server.
+            reason = _follow(directory, identity)
+            _share_note("%s; discovering on its own" % (reason,))
+            directory = None
     ids = stdin if stdin is not None else _claim_stdin()
-    writer = StreamWriter(stdout if stdout is not None else _claim_stdout())
+    packets = stdout if stdout is not None else _claim_stdout()
+    writer = StreamWriter(packets)
     try:
-        loader, suite = discover(args.start_dir, args.pattern, args.top_level_dir)
-    except (ImportError, TypeError, OSError) as error:
-        sys.stderr.write("testr_subunit.py: cannot discover tests: %s\n" % (error,))
-        return 2
-    worker = Worker(suite, writer, getattr(loader, "errors", []))
-    del suite, loader
+        try:
+            loader, suite = discover(args.start_dir, args.pattern, args.top_level_dir)
+        except (ImportError, TypeError, OSError) as error:
+            sys.stderr.write("testr_subunit.py: cannot discover tests: %s\n" % (error,))
+            return 2
+        errors = getattr(loader, "errors", [])
+        if lead is not None:
+            _lead(directory, suite, errors, identity, (ids, packets), lead)
+    finally:
+        if lead is not None:
+            # Unlocked once the socket is in place (or sharing was given
+            # up): the followers stop waiting.
+            _release_lead(lead)
+    del loader
+    code = _serve(suite, errors, writer, ids)
+    if _leader_alive_fd is not None:
+        writer.flush()
+        _exit_now(code)
+    return code
+
+
+# The leader's end of the pipe whose end tells the fork server that the
+# leader is gone: kept open (never closed) for as long as the leader lives.
+_leader_alive_fd = None
+
+
+def _lead(directory, suite, errors, identity, leader_files, lock_fd):
+    """Start the fork server unless it cannot be done safely; the followers
+    fall back to discovering on their own when it is not started."""
+    global _leader_alive_fd
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        # Only the forking thread survives a fork: a lock another thread
+        # holds (logging's, an import lock) would stay locked forever.
+        _share_note("%d threads are running after discovery; not sharing it, "
+                    "as forking could deadlock" % (threading.active_count(),))
+        return
+    try:
+        _leader_alive_fd = _start_fork_server(directory, suite, errors, identity,
+                                              leader_files, lock_fd)
+    except OSError as error:
+        _share_note("cannot start the fork server (%s); the other workers "
+                    "discover on their own" % (error,))
+
+
+def _serve(suite, errors, writer, ids):
+    """The worker protocol from a discovered suite: listing, then the ids."""
+    worker = Worker(suite, writer, errors)
     worker.write_listing()
     worker.serve(ids)
     return 0
+
+
+# --------------------------------------------------------------------------
+# Sharing one discovery between the workers of a profile (--share-discovery)
+# --------------------------------------------------------------------------
+#
+# testr starts N workers per profile, each in a process group of its own,
+# and gives them TESTR_SHARED_DIR, a directory for this profile and run
+# only. With --share-discovery:
+#
+# * The first worker to take the lock in that directory, the *leader*,
+#   discovers as usual, then forks a *fork server* that holds the discovered
+#   suite and listens on a Unix socket there, and carries on as a normal
+#   worker.
+# * Every other worker, a *follower*, waits for the socket and sends the
+#   server its stdin, stdout and stderr (SCM_RIGHTS) and its process group.
+#   The server forks a child that joins that group, takes those descriptors
+#   as its own and runs the worker protocol from the discovered suite. The
+#   follower only waits, and exits as the child did (same status, or the
+#   same signal), so that testr still sees one process per worker, speaking
+#   the protocol on its own pipes and killable through its own group.
+# * When anything goes wrong before the server has forked a child for it,
+#   a follower discovers on its own, as without the flag.
+#
+# The server runs in a process group of its own: testr kills the leader's
+# group when the leader ends (or times out), and that must not take the
+# followers' children with it. It exits once the leader is gone and it has
+# no child and no connection left: its children belong to followers, whose
+# groups testr kills in any case, so it waits for them rather than kill them
+# (the leader often finishes first, while its siblings are still running).
+
+SHARE_LOCK = "discovery.lock"
+SHARE_SOCKET = "discovery.sock"
+# The server's pid, for diagnostics and tests.
+SHARE_SERVER_PID = "fork-server.pid"
+SHARE_MAGIC = "testr-share-discovery/1"
+# How often a follower looks for the socket while the leader discovers.
+SHARE_POLL_SECONDS = 0.02
+# The longest a request may take to arrive once a follower has connected.
+SHARE_REQUEST_TIMEOUT = 10.0
+
+
+def _share_note(message):
+    sys.stderr.write("testr_subunit.py: --share-discovery: %s\n" % (message,))
+    sys.stderr.flush()
+
+
+def _shared_dir():
+    """The directory to share discovery through, or None when sharing is not
+    possible here (then every worker discovers on its own)."""
+    directory = os.environ.get("TESTR_SHARED_DIR")
+    if not directory or not os.path.isdir(directory):
+        return None
+    # socket.send_fds is Python 3.9+; the rest is Unix.
+    if fcntl is None or not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
+        return None
+    return directory
+
+
+def _identity(args):
+    """What must be equal for a follower to reuse the leader's discovery:
+    the same interpreter, directory, import path and discovery arguments.
+    Taken before discovery, which adds the top level dir to sys.path."""
+    return {
+        "executable": sys.executable,
+        "version": sys.version,
+        "cwd": os.getcwd(),
+        "path": list(sys.path),
+        "discover": [args.start_dir, args.pattern, args.top_level_dir],
+    }
+
+
+def _take_lead(directory):
+    """Try to become the leader. Returns the lock's descriptor, locked, when
+    this worker leads; None when another worker already does.
+
+    The lock file is locked (flock) before it appears under its name (a hard
+    link, which fails if the name exists), so a follower never sees it
+    unlocked while the leader is still discovering: unlocked means the leader
+    has put its socket in place, or gave up, or died (the kernel drops the
+    lock with the leader's last descriptor)."""
+    path = os.path.join(directory, SHARE_LOCK)
+    temporary = "%s.%d" % (path, os.getpid())
+    fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"%d\n" % os.getpid())
+        os.link(temporary, path)
+    except FileExistsError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        os.unlink(temporary)
+    return fd
+
+
+def _release_lead(fd):
+    # LOCK_UN releases the lock for every copy of the descriptor, including
+    # those a fork (the server, a daemon started at import) may hold.
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _wait_for_server(directory):
+    """Wait while the leader discovers. Returns the socket's path, or None
+    when the leader ended (or gave up sharing) without putting it there."""
+    socket_path = os.path.join(directory, SHARE_SOCKET)
+    fd = os.open(os.path.join(directory, SHARE_LOCK), os.O_RDONLY)
+    try:
+        try:
+            leader = int(os.pread(fd, 32, 0).split()[0])
+        except (ValueError, IndexError):
+            leader = None
+        while True:
+            if os.path.exists(socket_path):
+                return socket_path
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                # Still locked. Normally the leader holds the lock; if the
+                # leader is gone, a process it forked while importing (and
+                # that inherited the descriptor) may be holding it.
+                if leader is not None and not _pid_alive(leader):
+                    return None
+                time.sleep(SHARE_POLL_SECONDS)
+                continue
+            # Unlocked: the leader renames its socket into place before it
+            # unlocks, so a missing socket now means there will be none.
+            return socket_path if os.path.exists(socket_path) else None
+    finally:
+        os.close(fd)
+
+
+def _follow(directory, identity):
+    """Have the fork server run this worker. Returns a reason to discover
+    on our own instead, only when nothing has been handed over; once the
+    server has forked the child, never returns: exits as the child does."""
+    path = _wait_for_server(directory)
+    if path is None:
+        return "the leading worker ended before its discovery could be shared"
+    request = json.dumps({
+        "magic": SHARE_MAGIC,
+        "identity": identity,
+        "pgid": os.getpgrp(),
+        # The child gets the follower's environment (TESTR_WORKER differs).
+        "env": dict(os.environ),
+    }).encode("utf-8")
+    data = struct.pack(">I", len(request)) + request
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+        sent = socket.send_fds(conn, [data], [0, 1, 2])
+        if sent < len(data):
+            # Not sendall(b""): even an empty send fails once the server has
+            # answered (and closed) after reading the whole request.
+            conn.sendall(data[sent:])
+        replies = conn.makefile("rb")
+        line = replies.readline()
+    except OSError as error:
+        conn.close()
+        return "cannot use the fork server: %s" % (error,)
+    words = line.split(None, 1)
+    if len(words) != 2 or words[0] != b"started":
+        conn.close()
+        if words and words[0] == b"error":
+            return "the fork server refused: %s" % (words[1].decode("utf-8", "replace").strip(),)
+        return "the fork server closed the connection"
+    child = int(words[1])
+
+    # The child now serves our stdin and stdout. Let go of our copies, so
+    # that it alone holds testr's pipes: its exit is their end.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    try:
+        line = replies.readline()
+    except OSError:
+        line = b""
+    words = line.split()
+    if len(words) == 2 and words[0] == b"exit":
+        os._exit(int(words[1]))
+    if len(words) == 2 and words[0] == b"signal":
+        _die_by_signal(int(words[1]))
+    # The server died: nobody will report the child's end. Stop the child
+    # (it is in our group, unless it is gone already) and fail.
+    try:
+        line += replies.read()
+    except OSError:
+        pass
+    _share_note("the fork server ended while this worker's child (pid %d) was running; "
+                "stopping it%s" % (child, (":\n" + line.decode("utf-8", "replace")) if line else ""))
+    try:
+        if os.getpgid(child) == os.getpgrp():
+            os.kill(child, signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(1)
+
+
+def _die_by_signal(number):
+    """End this process by signal ``number``, as the child it stands for."""
+    sys.stderr.flush()
+    try:
+        # The child's crash already dumped whatever core it dumps; the
+        # follower's own would only be noise.
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
+    except (OSError, ValueError, RuntimeError):
+        pass  # SIGKILL and SIGSTOP cannot be caught or blocked anyway
+    os.kill(os.getpid(), number)
+    # Still alive: a signal whose default action is not to terminate. Exit
+    # as a shell reports a death by signal.
+    os._exit(128 + number)
+
+
+def _start_fork_server(directory, suite, errors, identity, leader_files, lock_fd):
+    """Start the fork server for the suite the leader discovered, its socket
+    in place. Returns the descriptor whose end tells the server that the
+    leader is gone; the leader keeps it open until it exits. Raises OSError
+    when the server cannot be started (the followers then fall back)."""
+    socket_path = os.path.join(directory, SHARE_SOCKET)
+    # Bound under a temporary name, renamed into place once it listens: a
+    # follower never connects to a half-ready socket.
+    temporary = "%s.%d" % (socket_path, os.getpid())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(temporary)
+        listener.listen(64)
+        os.rename(temporary, socket_path)
+    except OSError:
+        listener.close()
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    alive_r, alive_w = os.pipe()
+    _flush_stdio()
+    try:
+        middle = os.fork()
+    except OSError:
+        _close_fds(alive_r, alive_w)
+        listener.close()
+        os.unlink(socket_path)
+        raise
+    if middle == 0:
+        # Forked twice, so that the server is not the leader's child (the
+        # leader's tests may wait for any child of theirs) and is reparented
+        # at once; and put in a group of its own before the second fork, so
+        # that it is never in the leader's group, which testr kills when the
+        # leader ends.
+        status = 1
+        try:
+            os.close(alive_w)
+            os.setpgid(0, 0)
+            if os.fork() == 0:
+                server = _ForkServer(directory, listener, alive_r, suite, errors, identity)
+                server.run(leader_files, lock_fd)  # never returns
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(alive_r)
+    # Queued connections wait for the server's accept; if it never came up,
+    # closing the last copy of the listener refuses them.
+    listener.close()
+    _, status = os.waitpid(middle, 0)
+    if status != 0:
+        os.close(alive_w)
+        os.unlink(socket_path)
+        raise OSError("the fork server could not be started (status %d)" % (status,))
+    return alive_w
+
+
+def _flush_stdio():
+    # Text waiting in a buffer at a fork would be written once per process.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def _close_fds(*fds):
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+class _ForkServer(object):
+    """The process that holds the discovered suite and forks a worker for
+    each follower that connects. Single-threaded: one loop over the
+    listening socket, the connections, the leader's pipe and SIGCHLD."""
+
+    def __init__(self, directory, listener, leader_pipe, suite, errors, identity):
+        self.directory = directory
+        self.socket_path = os.path.join(directory, SHARE_SOCKET)
+        self.listener = listener
+        self.leader_pipe = leader_pipe
+        self.suite = suite
+        self.errors = errors
+        self.identity = identity
+        self.leader_gone = False
+        self.conns = {}     # connection -> its child's pid, None until forked
+        self.children = {}  # pid -> its connection, None once the follower is gone
+        self.selector = None
+        self.wakeup = None
+        self.old_sigchld = None
+
+    def run(self, leader_files, lock_fd):
+        try:
+            self._detach(leader_files, lock_fd)
+            self._loop()
+        except BaseException:
+            # Nobody reads the server's stderr (see _detach): tell the
+            # followers connected now, which stop their children and fail.
+            text = ("crash\n" + traceback.format_exc()).encode("utf-8", "replace")
+            for conn in list(self.conns):
+                self._reply(conn, text)
+        finally:
+            try:
+                os.unlink(self.socket_path)
+            except OSError:
+                pass
+            os._exit(0)
+
+    def _detach(self, leader_files, lock_fd):
+        """Let go of everything of the leader's but the discovered suite."""
+        os.close(lock_fd)
+        # Never write to the leader's stdout or hold its stdin: testr must
+        # see them end when the leader ends.
+        for stream in leader_files:
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        # Nor its stderr (fds 1 and 2 by now): testr waits for the end of a
+        # worker's stderr before it counts the worker as done, and the
+        # server may outlive the leader.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+        with open(os.path.join(self.directory, SHARE_SERVER_PID + ".tmp"), "w") as out:
+            out.write("%d\n" % os.getpid())
+        os.rename(os.path.join(self.directory, SHARE_SERVER_PID + ".tmp"),
+                  os.path.join(self.directory, SHARE_SERVER_PID))
+        # The discovered objects stay as they are in every child: keep the
+        # collector from touching them (which would copy their pages).
+        import gc
+        if hasattr(gc, "freeze"):
+            gc.freeze()
+
+    def _loop(self):
+        # PollSelector, not epoll: an epoll instance would be shared with
+        # the children through the fork.
+        selector_class = getattr(selectors, "PollSelector", selectors.SelectSelector)
+        self.selector = selector_class()
+        # SIGCHLD wakes the loop through a pipe (set_wakeup_fd), so that a
+        # child's end is reported at once.
+        self.wakeup = os.pipe()
+        for fd in self.wakeup:
+            os.set_blocking(fd, False)
+        self.old_sigchld = signal.signal(signal.SIGCHLD, lambda number, frame: None)
+        signal.set_wakeup_fd(self.wakeup[1])
+        self.listener.setblocking(False)
+        self.selector.register(self.listener, selectors.EVENT_READ, self._accept)
+        self.selector.register(self.leader_pipe, selectors.EVENT_READ, self._leader_ended)
+        self.selector.register(self.wakeup[0], selectors.EVENT_READ, self._sigchld)
+        closing = False
+        while True:
+            if self.leader_gone and not self.children and not self.conns:
+                if closing:
+                    return
+                # Unlink first, so that no new connection can come, then
+                # take those that came in meanwhile before deciding.
+                closing = True
+                try:
+                    os.unlink(self.socket_path)
+                except OSError:
+                    pass
+                self._accept()
+                continue
+            for key, _ in self.selector.select():
+                key.data(key.fileobj)
+            self._reap()
+
+    # -- events ------------------------------------------------------------
+
+    def _accept(self, listener=None):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            conn.setblocking(True)
+            self.conns[conn] = None
+            self.selector.register(conn, selectors.EVENT_READ, self._readable)
+
+    def _leader_ended(self, fd):
+        if os.read(fd, 1):
+            return  # nobody writes to it; only its end counts
+        self.leader_gone = True
+        self.selector.unregister(fd)
+        os.close(fd)
+        self.leader_pipe = None
+
+    def _sigchld(self, fd):
+        try:
+            while os.read(fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _readable(self, conn):
+        pid = self.conns.get(conn)
+        if pid is None:
+            self._start_child(conn)
+            return
+        # A follower sends nothing after its request: this is its end
+        # (killed, most likely with its whole group). Nobody is left to
+        # report to, or to serve: stop the child if it still runs.
+        try:
+            data = conn.recv(64)
+        except OSError:
+            data = b""
+        if not data:
+            self._follower_gone(conn, pid)
+
+    def _follower_gone(self, conn, pid):
+        self._drop(conn)
+        self.children[pid] = None
+        # Not reaped yet, so the pid cannot have been reused.
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def _reap(self):
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = self.children.pop(pid, None)
+            if conn is None:
+                continue
+            if os.WIFSIGNALED(status):
+                reply = b"signal %d\n" % os.WTERMSIG(status)
+            else:
+                reply = b"exit %d\n" % os.WEXITSTATUS(status)
+            self._reply(conn, reply)
+            self._drop(conn)
+
+    # -- serving a follower ------------------------------------------------
+
+    def _drop(self, conn):
+        self.conns.pop(conn, None)
+        try:
+            self.selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conn.close()
+
+    def _reply(self, conn, line):
+        try:
+            conn.sendall(line)
+            return True
+        except OSError:
+            return False
+
+    def _read_request(self, conn):
+        """Returns (request, fds); raises OSError or ValueError."""
+        conn.settimeout(SHARE_REQUEST_TIMEOUT)
+        data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
+        try:
+            if len(fds) != 3:
+                raise ValueError("expected 3 descriptors, got %d" % (len(fds),))
+            while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+                more = conn.recv(65536)
+                if not more:
+                    raise ValueError("truncated request")
+                data += more
+            request = json.loads(data[4:].decode("utf-8"))
+            if request.get("magic") != SHARE_MAGIC:
+                raise ValueError("not a %s request" % (SHARE_MAGIC,))
+        except BaseException:
+            _close_fds(*fds)
+            raise
+        conn.settimeout(None)
+        return request, fds
+
+    def _start_child(self, conn):
+        try:
+            request, fds = self._read_request(conn)
+        except (OSError, ValueError) as error:
+            self._reply(conn, b"error bad request: %s\n" % (str(error).encode("utf-8"),))
+            self._drop(conn)
+            return
+        if request.get("identity") != self.identity:
+            # Another command, directory or interpreter: our suite is not
+            # what this follower would discover.
+            _close_fds(*fds)
+            self._reply(conn, b"error the worker's command, directory or Python differs "
+                              b"from the leader's\n")
+            self._drop(conn)
+            return
+        pgid = request["pgid"]
+        _flush_stdio()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            _close_fds(*fds)
+            self._reply(conn, b"error cannot fork: %s\n" % (str(error).encode("utf-8"),))
+            self._drop(conn)
+            return
+        if pid == 0:
+            self._child(conn, request, fds)  # never returns
+        _close_fds(*fds)
+        self.conns[conn] = pid
+        self.children[pid] = conn
+        # Also done by the child itself: done here too so that the child is
+        # in the follower's group, within reach of its killpg, before the
+        # follower hears of it. The child exits at once if it cannot join
+        # (before it touches the follower's descriptors), and the follower
+        # then discovers on its own.
+        try:
+            os.setpgid(pid, pgid)
+        except OSError as error:
+            self._reply(conn, b"error cannot join the worker's process group: %s\n"
+                        % (str(error).encode("utf-8"),))
+            self._follower_gone(conn, pid)
+            return
+        if not self._reply(conn, b"started %d\n" % (pid,)):
+            self._follower_gone(conn, pid)
+
+    def _child(self, conn, request, fds):
+        """In the forked child: become the follower's worker. Never returns."""
+        code = 1
+        try:
+            # Into the follower's group, so that testr's killpg of the
+            # follower kills us too (allowed: same session).
+            try:
+                os.setpgid(0, request["pgid"])
+            except OSError:
+                os._exit(1)  # the server saw it too and tells the follower
+            try:
+                # Nothing of the server's: a child holding the listener or a
+                # connection would keep followers waiting on a dead server.
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL if self.old_sigchld is None
+                              else self.old_sigchld)
+                self.selector.close()
+                for other in list(self.conns):
+                    other.close()
+                self.listener.close()
+                _close_fds(*self.wakeup)
+                if self.leader_pipe is not None:
+                    _close_fds(self.leader_pipe)
+                # The follower's stdin, stdout and stderr become ours.
+                for target, fd in enumerate(fds):
+                    os.dup2(fd, target)
+                _close_fds(*fds)
+                os.environ.clear()
+                os.environ.update(request["env"])
+                ids = _claim_stdin()
+                writer = StreamWriter(_claim_stdout())
+                code = _serve(self.suite, self.errors, writer, ids)
+            except SystemExit as exit:
+                code = exit.code
+            except KeyboardInterrupt:
+                # As Python does for an uncaught KeyboardInterrupt.
+                _flush_stdio()
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGINT)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            if code is None:
+                code = 0
+            elif not isinstance(code, int):
+                sys.stderr.write("%s\n" % (code,))
+                code = 1
+            # Never back into the server's code: its cleanup is not ours.
+            _exit_now(code)
+        finally:
+            os._exit(1)
+
+
+def _exit_now(code):
+    """Exit as a worker ending normally would, less the interpreter's
+    teardown: the atexit handlers (the tests' own) run, stdio is flushed,
+    but the discovered objects are not freed one by one. Freeing them would
+    write to every page this process shares with the fork server, and copy
+    them all: about a second for a suite that holds 2 GB."""
+    import atexit
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if run_exitfuncs is not None:
+        run_exitfuncs()
+    _flush_stdio()
+    os._exit(code)
 
 
 if __name__ == "__main__":
