@@ -146,6 +146,11 @@ fresh_copy() {
             # shellcheck disable=SC2016
             printf '%s\n' 'worker_command=python3 $PYTHON_WORKER --worker --start-dir synth --top-level-dir .' >>"$dst/.testr.conf"
             ;;
+        ours-shared)
+            # The workers of a profile import the suite once (docs/worker-protocol.md).
+            # shellcheck disable=SC2016
+            printf '%s\n' 'worker_command=python3 $PYTHON_WORKER --worker --share-discovery --start-dir synth --top-level-dir .' >>"$dst/.testr.conf"
+            ;;
         testr)
             printf 'test_run_concurrency=echo %d\n' "$workers" >>"$dst/.testr.conf"
             setup_cmd "$dst" "$log" "$PY_TESTR" init
@@ -161,7 +166,7 @@ fresh_copy() {
 run_cmd() {
     local tool=$1 workers=$2 first=$3
     case $tool in
-        ours)
+        ours | ours-shared)
             RUN=("$TESTR" run --concurrency "$workers")
             if ((first)); then RUN+=(--force-init); fi
             ;;
@@ -257,37 +262,45 @@ case_phases() {
 # the bar (the least any runner of these tests can cost); then ours and
 # stestr, cold (fresh copy: empty repository, no __pycache__) and warm.
 case_overhead() {
-    local src="$SUITES/gen-trivial" rep tool
-    gen_suite "$src" --tests "$OVERHEAD_TESTS" --trivial
+    local generated="$SUITES/gen-trivial" patched_src="$SUITES/gen-trivial-patched"
+    gen_suite "$generated" --tests "$OVERHEAD_TESTS" --trivial
     # Every generated module parses the whole durations.json when imported:
-    # ~20 ms a module for 20,000 tests, 8 s of the 11 s the bar takes, paid
-    # again by every worker. The durations are all 0 here, so give the
-    # modules a table of zeros instead: the case then measures the runners.
+    # ~20 ms a module for 20,000 tests, most of what the bar takes, paid
+    # again by every worker that imports the suite. The suite is measured
+    # as generated, and patched with a table of zeros instead (the
+    # durations are all 0 here), which measures the runners themselves.
+    cp -a "$generated" "$patched_src"
     local modules patched
-    modules="$(find "$src/synth" -name 'test_m*.py' | wc -l)"
+    modules="$(find "$patched_src/synth" -name 'test_m*.py' | wc -l)"
     sed -i "s|^_D = json.load(.*|_D = {p: __import__('collections').defaultdict(float) for p in 'abc'}  # runner.sh: trivial, no durations.json|" \
-        "$src"/synth/test_m*.py
-    patched="$(grep -l '^_D = {p: __import__' "$src"/synth/test_m*.py | wc -l)"
+        "$patched_src"/synth/test_m*.py
+    patched="$(grep -l '^_D = {p: __import__' "$patched_src"/synth/test_m*.py | wc -l)"
     ((patched == modules)) || die "patched $patched of $modules trivial modules: has gen_suite.py changed?"
+    local rep suite src tool
     for ((rep = 1; rep <= REPS; rep++)); do
-        say "  overhead, rep $rep"
-        local logdir="$LOGS/rep$rep/overhead"
-        mkdir -p "$logdir"
-        local bar="$SUITES/r$rep-trivial-bar"
-        rm -rf "$bar" && cp -a "$src" "$bar"
-        # Once untimed, to write __pycache__: the bar is the warm case.
-        (cd "$bar" && "$PY" -m subunit.run discover -t . synth) >/dev/null 2>>"$logdir/subunit.run.log" ||
-            true
-        timed overhead "$rep" trivial serial subunit.run "$logdir/subunit.run.log" "$bar" --stdout-null -- \
-            "$PY" -m subunit.run discover -t . synth
-        for tool in ours stestr; do
-            if [[ $tool == ours ]] && ((!HAVE_RUN)); then continue; fi
-            local dir="$SUITES/r$rep-trivial-$tool"
-            fresh_copy "$tool" "$src" "$dir" "$OVERHEAD_WORKERS" "$logdir/$tool.log"
-            run_cmd "$tool" "$OVERHEAD_WORKERS" 1
-            timed overhead "$rep" trivial cold "$tool" "$logdir/$tool.log" "$dir" -- "${RUN[@]}"
-            run_cmd "$tool" "$OVERHEAD_WORKERS" 0
-            timed overhead "$rep" trivial warm "$tool" "$logdir/$tool.log" "$dir" -- "${RUN[@]}"
+        for suite in trivial generated; do
+            if [[ $suite == trivial ]]; then src="$patched_src"; else src="$generated"; fi
+            say "  overhead ($suite), rep $rep"
+            local logdir="$LOGS/rep$rep/overhead-$suite"
+            mkdir -p "$logdir"
+            local bar="$SUITES/r$rep-$suite-bar"
+            rm -rf "$bar" && cp -a "$src" "$bar"
+            # Once untimed, to write __pycache__: the bar is the warm case.
+            (cd "$bar" && "$PY" -m subunit.run discover -t . synth) >/dev/null 2>>"$logdir/subunit.run.log" ||
+                true
+            timed overhead "$rep" "$suite" serial subunit.run "$logdir/subunit.run.log" "$bar" --stdout-null -- \
+                "$PY" -m subunit.run discover -t . synth
+            for tool in ours ours-shared stestr; do
+                if [[ $tool == ours* ]] && ((!HAVE_RUN)); then continue; fi
+                local dir="$SUITES/r$rep-$suite-$tool"
+                fresh_copy "$tool" "$src" "$dir" "$OVERHEAD_WORKERS" "$logdir/$tool.log"
+                run_cmd "$tool" "$OVERHEAD_WORKERS" 1
+                timed overhead "$rep" "$suite" cold "$tool" "$logdir/$tool.log" "$dir" -- "${RUN[@]}"
+                run_cmd "$tool" "$OVERHEAD_WORKERS" 0
+                timed overhead "$rep" "$suite" warm "$tool" "$logdir/$tool.log" "$dir" -- "${RUN[@]}"
+                rm -rf "$dir"
+            done
+            rm -rf "$bar"
         done
     done
 }
@@ -306,7 +319,7 @@ print_report() {
         gens+=("\`--dist $dist --seed $seed\`")
     done
     echo "- suites: gen_suite.py --tests $TESTS with ${gens[*]}; concurrency $WORKERS; every cell is the median of $REPS run(s) of the phase sequence, each tool on its own fresh copy"
-    echo "- overhead: gen_suite.py --tests $OVERHEAD_TESTS --trivial, its modules patched not to parse durations.json on import; concurrency $OVERHEAD_WORKERS; own CPU = user+system time of our testr process (all threads, not its workers), resolution 10 ms = $(awk -v n="$OVERHEAD_TESTS" 'BEGIN { printf "%.1f", 10000 / n }') µs/test"
+    echo "- overhead: gen_suite.py --tests $OVERHEAD_TESTS --trivial, as generated and with its modules patched not to parse durations.json on import; concurrency $OVERHEAD_WORKERS; own CPU = user+system time of our testr process (all threads, not its workers), resolution 10 ms = $(awk -v n="$OVERHEAD_TESTS" 'BEGIN { printf "%.1f", 10000 / n }') µs/test"
     echo "- ideal = max(sum of the phase's durations / $WORKERS, longest duration) + startup"
     echo "- $STARTUP_NOTE"
     echo "- own-CPU check (runner_bench.py verify-cpu): $CPU_CHECK"
