@@ -57,6 +57,8 @@ pub enum Error {
         "no tests to run: the filters, --failing or --load-list select none of the listed tests (nothing was stored)"
     )]
     NothingSelected,
+    #[error("no tests to run: the test command listed none (nothing was stored)")]
+    NothingListed,
     #[error("--plan-strict needs a plan: give --plan FILE or set `plan` in .testr.conf")]
     StrictWithoutPlan,
     #[error("{path} already exists; not overwriting it")]

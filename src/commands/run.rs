@@ -49,7 +49,8 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         id_sets.push(failing);
     }
     let selection = Selection { filters, id_sets };
-    let partial = args.partial || args.failing || selection.is_narrowed();
+    let narrowed = args.failing || selection.is_narrowed();
+    let partial = args.partial || narrowed;
     let estimates = profiles
         .iter()
         .map(|p| repo.estimates(&p.profile))
@@ -124,7 +125,12 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
             )?;
             return Ok(exit_codes::INTERRUPTED);
         }
-        return Err(Error::NothingSelected.into());
+        return Err(if narrowed {
+            Error::NothingSelected
+        } else {
+            Error::NothingListed
+        }
+        .into());
     }
 
     let meta = RunMeta {

@@ -632,3 +632,14 @@ fn test_run_concurrency_sets_the_default_number_of_workers() {
         .status(3)
         .one_line_error(&["test_run_concurrency `echo many`", "printed `many`"]);
 }
+
+#[test]
+fn a_command_that_lists_no_tests_stores_nothing() {
+    let project = fake_project(&[], "");
+    project
+        .testr(["run"])
+        .run()
+        .status(3)
+        .one_line_error(&["the test command listed none"]);
+    assert_eq!(project.testr(["stats"]).run().stdout(), "runs=0\n");
+}
