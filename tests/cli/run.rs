@@ -643,3 +643,30 @@ fn a_command_that_lists_no_tests_stores_nothing() {
         .one_line_error(&["the test command listed none"]);
     assert_eq!(project.testr(["stats"]).run().stdout(), "runs=0\n");
 }
+
+#[test]
+fn a_worker_that_exits_non_zero_at_the_end_adds_process_returncode() {
+    let project = Project::new();
+    project.write(
+        ".testr.conf",
+        format!(
+            "[DEFAULT]\nworker_command=python3 {} --worker fake.pass_1; exit 4\n",
+            fake_worker().display()
+        ),
+    );
+    let run = project.testr(["run", "--concurrency", "1"]).run().status(1);
+    assert!(
+        run.stdout().contains("FAIL: process-returncode"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("exited with status 4"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(
+        project.statuses(),
+        expected(&[("fake.pass_1", "success"), ("process-returncode", "fail")])
+    );
+}
