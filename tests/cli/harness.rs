@@ -181,6 +181,18 @@ impl Finished {
         self.status(0)
     }
 
+    /// Checks that stdout holds every fragment.
+    pub fn stdout_has(self, fragments: &[&str]) -> Finished {
+        let stdout = self.stdout();
+        for fragment in fragments {
+            assert!(
+                stdout.contains(fragment),
+                "{fragment:?} not in stdout:\n{stdout}"
+            );
+        }
+        self
+    }
+
     /// Checks that testr's error is the last line of stderr (what a test
     /// process wrote comes before it) and holds every fragment.
     pub fn error_line(self, fragments: &[&str]) -> Finished {

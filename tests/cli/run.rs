@@ -218,17 +218,11 @@ fn a_classic_process_that_exits_non_zero_without_failures_adds_process_returncod
             fake_worker().display()
         ),
     );
-    let run = project.testr(["run", "--concurrency", "1"]).run().status(1);
-    assert!(
-        run.stdout().contains("FAIL: process-returncode"),
-        "{}",
-        run.stdout()
-    );
-    assert!(
-        run.stdout().contains("exited with status 5"),
-        "{}",
-        run.stdout()
-    );
+    let run = project
+        .testr(["run", "--concurrency", "1"])
+        .run()
+        .status(1)
+        .stdout_has(&["FAIL: process-returncode", "exited with status 5"]);
     assert!(
         run.stderr()
             .contains("the listing command exited with status 5")
@@ -654,17 +648,11 @@ fn a_worker_that_exits_non_zero_at_the_end_adds_process_returncode() {
             fake_worker().display()
         ),
     );
-    let run = project.testr(["run", "--concurrency", "1"]).run().status(1);
-    assert!(
-        run.stdout().contains("FAIL: process-returncode"),
-        "{}",
-        run.stdout()
-    );
-    assert!(
-        run.stdout().contains("exited with status 4"),
-        "{}",
-        run.stdout()
-    );
+    project
+        .testr(["run", "--concurrency", "1"])
+        .run()
+        .status(1)
+        .stdout_has(&["FAIL: process-returncode", "exited with status 4"]);
     assert_eq!(
         project.statuses(),
         expected(&[("fake.pass_1", "success"), ("process-returncode", "fail")])
