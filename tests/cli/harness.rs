@@ -18,6 +18,21 @@ pub fn fake_worker() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake_worker.py")
 }
 
+/// A project whose workers are fake workers listing `ids`; `more` is added
+/// to `[DEFAULT]`.
+pub fn fake_project(ids: &[&str], more: &str) -> Project {
+    let project = Project::new();
+    project.write(
+        ".testr.conf",
+        format!(
+            "[DEFAULT]\nworker_command=python3 {} --worker {}\n{more}",
+            fake_worker().display(),
+            ids.join(" ")
+        ),
+    );
+    project
+}
+
 /// A temporary project directory, removed when dropped.
 pub struct Project {
     dir: tempfile::TempDir,

@@ -7,23 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::harness::{Project, fake_worker};
+use crate::harness::{Project, fake_project, fake_worker};
 use testr::model::Status;
 use testr::subunit::{Item, Items};
-
-/// A project of fake tests that sleep (`sleep-S_name`) or pass.
-fn project(ids: &[&str], more: &str) -> Project {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nworker_command=python3 {} --worker {}\n{more}",
-            fake_worker().display(),
-            ids.join(" ")
-        ),
-    );
-    project
-}
 
 /// The (start, stop) of every test of the latest run, in nanoseconds, from
 /// the timestamps its workers sent.
@@ -75,7 +61,7 @@ fn all_ids() -> Vec<&'static str> {
 
 #[test]
 fn segments_run_in_order_and_exclusive_tests_run_alone() {
-    let project = project(&all_ids(), "");
+    let project = fake_project(&all_ids(), "");
     let plan = project.write("plan.json", plan_text());
     let run = project
         .testr(["run", "--concurrency", "4", "--plan"])
@@ -171,7 +157,7 @@ fn segments_run_in_order_and_exclusive_tests_run_alone() {
 
 #[test]
 fn filters_narrow_a_plan_and_empty_segments_are_skipped() {
-    let project = project(&all_ids(), "plan = plan.json\n");
+    let project = fake_project(&all_ids(), "plan = plan.json\n");
     project.write("plan.json", plan_text());
     let run = project.testr(["run", "_[ab]$"]).run().success();
     let stdout = run.stdout();
@@ -186,7 +172,7 @@ fn filters_narrow_a_plan_and_empty_segments_are_skipped() {
 
 #[test]
 fn plan_strict_refuses_tests_no_segment_names() {
-    let project = project(&all_ids(), "");
+    let project = fake_project(&all_ids(), "");
     let plan = project.write("plan.json", plan_text());
     project
         .testr(["run", "--plan-strict", "--plan"])
@@ -237,7 +223,7 @@ fn records_place_a_test_per_profile() {
 
 #[test]
 fn bad_plans_are_refused_and_nothing_is_stored() {
-    let project = project(&["fake.pass_a", "fake.pass_b"], "");
+    let project = fake_project(&["fake.pass_a", "fake.pass_b"], "");
     for (text, fragments) in [
         (
             "{\"version\": 1,\n  \"segments\": [\n    {\"tests\": [\"fake.pass_a\",]}]}",

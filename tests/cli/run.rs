@@ -8,23 +8,8 @@ use std::sync::mpsc;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Project, Stream, fake_worker};
+use crate::harness::{Project, Stream, fake_project, fake_worker};
 use testr::model::Status;
-
-/// A project whose workers are fake workers listing `ids`; `more` is added
-/// to `[DEFAULT]`.
-fn fake_project(ids: &[&str], more: &str) -> Project {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nworker_command=python3 {} --worker {}\n{more}",
-            fake_worker().display(),
-            ids.join(" ")
-        ),
-    );
-    project
-}
 
 /// (id, status) pairs, sorted, as [`Project::statuses`] gives them.
 fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
