@@ -1,10 +1,32 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # what it sets is read by the scripts that source it
 # Shared by the benchmark scripts (sourced, not run): messages, the Python
 # venv with the tools we compare against, and our testr binary.
 # The sourcing script sets BENCH_NAME and REPO_ROOT first.
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 3; }
+
+# --quick and --reps N (or --reps=N), and -h/--help through the sourcing
+# script's `usage`; sets QUICK (0 or 1) and REPS (empty unless given).
+parse_options() {
+    QUICK=0
+    REPS=
+    while (($#)); do
+        case "$1" in
+            --quick) QUICK=1 ;;
+            --reps)
+                [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "$BENCH_NAME: --reps needs a positive number" >&2; exit 2; }
+                REPS=$2; shift ;;
+            --reps=*)
+                REPS=${1#--reps=}
+                [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "$BENCH_NAME: --reps needs a positive number" >&2; exit 2; }
+                ;;
+            -h | --help) usage; exit 0 ;;
+            *) echo "$BENCH_NAME: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+        esac
+        shift
+    done
+}
 
 # A venv is usable when it has python-subunit and both Python tools.
 venv_usable() {
@@ -28,7 +50,6 @@ setup_venv() {
     fi
     PYTHON_VENV="$(cd "$PYTHON_VENV" && pwd)"
     PY="$PYTHON_VENV/bin/python"
-    # shellcheck disable=SC2034 # used by the scripts that source this
     PY_TESTR="$PYTHON_VENV/bin/testr"
     PY_STESTR="$PYTHON_VENV/bin/stestr"
 }

@@ -32,23 +32,10 @@ usage() {
     sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
-QUICK=0
-REPS=
-while (($#)); do
-    case "$1" in
-        --quick) QUICK=1 ;;
-        --reps)
-            [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "plan.sh: --reps needs a positive number" >&2; exit 2; }
-            REPS=$2; shift ;;
-        --reps=*)
-            REPS=${1#--reps=}
-            [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "plan.sh: --reps needs a positive number" >&2; exit 2; }
-            ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "plan.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-    shift
-done
+BENCH_NAME=plan.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$SCRIPT_DIR/common.sh"
+parse_options "$@"
 
 WORKERS=4                      # concurrency of the planned run and of the parallel segment
 STARTUP_RUNS=5                 # runs of one near-zero test; the median is "startup"
@@ -70,9 +57,6 @@ unset PYTHONDONTWRITEBYTECODE
 # Every run is phase a (gen_suite.py's normal durations).
 export SYNTH_PHASE=a
 
-BENCH_NAME=plan.sh
-# shellcheck source-path=SCRIPTDIR source=common.sh
-source "$SCRIPT_DIR/common.sh"
 
 # ---------------------------------------------------------------- setup ----
 

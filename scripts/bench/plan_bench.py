@@ -29,6 +29,9 @@ import os
 import re
 import statistics
 
+# The table cells are formatted as runner.sh's are (this directory is on sys.path).
+from runner_bench import fmt, ratio
+
 SEGMENT_RE = re.compile(r"^Segment (\d+)(?: \(([^)]*)\))?: (\d+) tests? in ([0-9.]+)s", re.M)
 REST_RE = re.compile(r"^Tests no segment names: (\d+) tests? in ([0-9.]+)s", re.M)
 
@@ -97,16 +100,6 @@ def load_rows(path):
                 row["rc"] = int(row["rc"])
                 rows.append(row)
     return rows
-
-
-def fmt(x, digits=2):
-    return "%.*f" % (digits, x) if isinstance(x, float) else x
-
-
-def ratio(a, b, digits=2):
-    if isinstance(a, float) and isinstance(b, float) and b > 0:
-        return "%.*f" % (digits, a / b)
-    return "n/a"
 
 
 def log_text(path):

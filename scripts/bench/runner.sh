@@ -29,23 +29,10 @@ usage() {
     sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
-QUICK=0
-REPS=
-while (($#)); do
-    case "$1" in
-        --quick) QUICK=1 ;;
-        --reps)
-            [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "runner.sh: --reps needs a positive number" >&2; exit 2; }
-            REPS=$2; shift ;;
-        --reps=*)
-            REPS=${1#--reps=}
-            [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "runner.sh: --reps needs a positive number" >&2; exit 2; }
-            ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "runner.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-    shift
-done
+BENCH_NAME=runner.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$SCRIPT_DIR/common.sh"
+parse_options "$@"
 
 WORKERS=4                  # concurrency of the phase cases
 OVERHEAD_WORKERS=2         # concurrency of the overhead case
@@ -65,9 +52,6 @@ TOOLS=(ours stestr testr)
 GEN_SUITE="${GEN_SUITE:-$REPO_ROOT/../shared/bench/gen_suite.py}"
 [[ -f "$GEN_SUITE" ]] || GEN_SUITE="$SCRIPT_DIR/gen_suite.py"
 
-BENCH_NAME=runner.sh
-# shellcheck source-path=SCRIPTDIR source=common.sh
-source "$SCRIPT_DIR/common.sh"
 
 # ---------------------------------------------------------------- setup ----
 
