@@ -19,7 +19,7 @@ pub fn run(ctx: &mut Context<'_>, args: &InitArgs) -> anyhow::Result<u8> {
     }
     Repository::init(ctx.project)?;
     let text = format!(
-        "[DEFAULT]\nworker_command=python3 $PYTHON_WORKER --start-dir {} --top-level-dir .\n",
+        "[DEFAULT]\nworker_command=python3 $PYTHON_WORKER --worker --start-dir {} --top-level-dir .\n",
         quote(start_dir)
     );
     std::fs::write(&path, &text).map_err(|source| Error::OpenInput {

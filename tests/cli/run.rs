@@ -500,7 +500,7 @@ fn init_can_write_a_unittest_configuration_once() {
         .success();
     assert!(
         init.stdout()
-            .contains("worker_command=python3 $PYTHON_WORKER"),
+            .contains("worker_command=python3 $PYTHON_WORKER --worker --start-dir tests"),
         "{}",
         init.stdout()
     );
