@@ -9,6 +9,7 @@ use super::{Context, Error, select};
 use crate::cli::ListTestsArgs;
 use crate::config::Config;
 use crate::exit_codes;
+use crate::repo;
 use crate::report::json::{self, ProfilesDoc};
 use crate::runner::{self, RunEvent, RunSpec, Selection};
 
@@ -70,6 +71,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         },
         extra_args: args.tests.extra_args.clone(),
         plan: None,
+        cache_dir: repo::cache_dir(ctx.project),
     };
     let (events, received) = mpsc::channel();
     let listed = std::thread::scope(|scope| {

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, TimeSpan};
 use crate::plan::Plan;
-use crate::repo::{Repository, RunMeta};
+use crate::repo::{self, Repository, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
 use crate::runner::{self, IdSet, PlannedRun, ProfileRun, RunEvent, RunSpec, Selection};
 
@@ -67,6 +67,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         estimates,
         extra_args: args.tests.extra_args.clone(),
         plan,
+        cache_dir: repo::cache_dir(ctx.project),
     };
 
     let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);

@@ -9,7 +9,7 @@ mod timing;
 mod write;
 
 pub use error::Error;
-pub use open::{DATABASE_FILE, DIR_NAME, FORMAT_FILE, Repository};
+pub use open::{DATABASE_FILE, DIR_NAME, FORMAT_FILE, Repository, cache_dir};
 pub use read::{RunSummary, StoredResult};
 pub use timing::{MAX_SAMPLES, estimate};
 pub use write::{RunMeta, RunWriter};

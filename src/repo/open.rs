@@ -18,6 +18,17 @@ pub const FORMAT_FILE: &str = "format";
 /// The SQLite database inside the repository directory.
 pub const DATABASE_FILE: &str = "testr.sqlite";
 
+/// A directory inside the repository directory for files kept between
+/// runs that hold no results (the shipped Python worker): deleting it loses
+/// nothing.
+const CACHE_DIR: &str = "cache";
+
+/// The repository's cache directory, when `project` has a repository.
+pub fn cache_dir(project: &Path) -> Option<PathBuf> {
+    let dir = project.join(DIR_NAME);
+    dir.is_dir().then(|| dir.join(CACHE_DIR))
+}
+
 const FORMAT_MARKER: &str = "testr-sqlite\n";
 const PYTHON_FORMAT_MARKER: &str = "1\n";
 /// How long a writer waits for another one (8 concurrent loads must all land).

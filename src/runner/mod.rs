@@ -10,6 +10,7 @@ mod dispatch;
 mod error;
 mod event;
 mod process;
+mod python_worker;
 mod schedule;
 mod spec;
 mod unix;
@@ -23,10 +24,6 @@ pub use spec::{IdSet, PlannedRun, ProfileRun, RunSpec, Selection};
 use std::sync::mpsc::Sender;
 
 use dispatch::{Mode, dispatch};
-
-/// The Python worker shipped with testr (`$PYTHON_WORKER` in a command):
-/// stdlib-only, it speaks docs/worker-protocol.md for unittest suites.
-pub const PYTHON_WORKER: &str = include_str!("../../python/testr_subunit.py");
 
 /// Runs the tests; events arrive on `events` as they happen, in batches.
 pub fn run(spec: RunSpec, events: Sender<Vec<RunEvent>>) -> Result<RunReport, RunError> {

@@ -43,6 +43,10 @@ pub struct RunSpec {
     pub extra_args: Vec<String>,
     /// The segments the tests run in, if the run follows a plan.
     pub plan: Option<PlannedRun>,
+    /// A directory kept between runs, for what the runner writes that later
+    /// runs can reuse (the shipped Python worker, and its bytecode). `None`:
+    /// everything goes in the run's temporary directory.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A plan to follow.

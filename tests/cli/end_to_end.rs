@@ -1,7 +1,7 @@
 //! A real unittest project (tests/fixtures/unittest_project: module and
 //! class fixtures, a failure, a skip, an expected failure, a test that
-//! prints) run end to end: through the Python worker shipped inside testr,
-//! and through the classic `python -m subunit.run` with python-subunit
+//! prints) run end to end: through the Python worker shipped inside testr
+//! (configured by hand, and as `testr init --unittest` writes it), and through the classic `python -m subunit.run` with python-subunit
 //! (`TESTR_TEST_PYTHON`, as in the interop tests).
 
 use std::path::{Path, PathBuf};
@@ -139,6 +139,45 @@ fn the_shipped_worker_runs_a_unittest_project_with_its_fixtures() {
     let last = project.json(["last", "--json"]);
     assert_eq!(last["run"]["tests_run"], json!(3));
     assert_eq!(last["run"]["partial"], json!(true));
+}
+
+#[test]
+fn the_configuration_init_writes_runs_it_and_python_caches_the_worker() {
+    let project = Project::empty();
+    copy_dir(&fixture(), project.path());
+    project.testr(["init", "--unittest", "."]).run().success();
+    check_full_run(&project);
+
+    // The worker is kept in the repository, where Python caches its
+    // bytecode for the next runs.
+    let run = project
+        .testr(["run", "FixtureTest"])
+        .command_env_remove("PYTHONDONTWRITEBYTECODE")
+        .run()
+        .success();
+    let cache = project.path().join(".testrepository/cache");
+    let kept: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let launcher = kept[0].join("testr_worker.py");
+    assert!(
+        run.stdout()
+            .contains(&format!("running=python3 {}", launcher.display())),
+        "{}",
+        run.stdout()
+    );
+    let compiled = std::fs::read_dir(kept[0].join("__pycache__"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert!(
+        compiled
+            .iter()
+            .any(|name| name.starts_with("testr_subunit.")),
+        "{compiled:?}"
+    );
 }
 
 #[test]

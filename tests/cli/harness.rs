@@ -132,6 +132,12 @@ impl Invocation {
         self
     }
 
+    /// Removes a variable from testr's environment (and so its workers').
+    pub fn command_env_remove(mut self, key: &str) -> Invocation {
+        self.command.env_remove(key);
+        self
+    }
+
     pub fn stdin(mut self, bytes: &[u8]) -> Invocation {
         self.stdin = bytes.to_vec();
         self

@@ -21,9 +21,10 @@ use tokio::time::{Instant, sleep_until};
 use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
 use super::process::{self, Child, Envelope, Output, ProcessId};
+use super::python_worker;
 use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, Unit, make_units, weight};
 use super::spec::RunSpec;
-use super::{PYTHON_WORKER, RunError, RunEvent, RunReport, WorkerBalance};
+use super::{RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
 use crate::config::{ClassicCommand, Launch};
 use crate::model::{Attachment, SegmentRun, Status, TestId, TestResult};
@@ -198,7 +199,8 @@ struct Dispatcher {
     next_process: u64,
     outbox: UnboundedSender<Envelope>,
     inbox: UnboundedReceiver<Envelope>,
-    /// Holds the shipped Python worker and the id files of batches.
+    /// Holds the id files of batches, the profiles' shared directories,
+    /// and the shipped Python worker when there is no cache for it.
     files: tempfile::TempDir,
     python_worker: Option<PathBuf>,
     started: Instant,
@@ -226,9 +228,10 @@ impl Dispatcher {
             Launch::Classic(classic) => command::uses_python_worker(&classic.command),
         });
         let python_worker = if uses_worker {
-            let path = files.path().join("testr_subunit.py");
-            std::fs::write(&path, PYTHON_WORKER)?;
-            Some(path)
+            Some(python_worker::install(
+                spec.cache_dir.as_deref(),
+                files.path(),
+            )?)
         } else {
             None
         };

@@ -1,0 +1,155 @@
+//! The Python worker shipped with testr, as `$PYTHON_WORKER` finds it.
+//!
+//! Python compiles a script it runs on every start, but caches the bytecode
+//! of a module it imports. So the worker is written out as a module,
+//! `testr_subunit.py`, beside a launcher of three lines that imports it, in
+//! a directory kept between runs: only the first worker ever started
+//! compiles the module's 1,500 lines (about 10 ms of CPU a worker, paid by
+//! every worker of every run otherwise). The directory's name holds a hash
+//! of what testr writes there, so a newer testr never meets an older
+//! module, or the bytecode of one.
+
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The worker itself: stdlib-only, it speaks docs/worker-protocol.md for
+/// unittest suites.
+pub const MODULE: &str = include_str!("../../python/testr_subunit.py");
+const MODULE_FILE: &str = "testr_subunit.py";
+
+/// The script `$PYTHON_WORKER` names. It puts its own directory on the
+/// import path itself, since `python -P` (or `PYTHONSAFEPATH`) does not.
+const LAUNCHER: &str = "\
+# Written by testr: runs testr_subunit.py from this directory as a module,
+# so that Python caches its bytecode.
+import os, sys
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+import testr_subunit
+raise SystemExit(testr_subunit.main())
+";
+const LAUNCHER_FILE: &str = "testr_worker.py";
+
+/// The prefix of the kept directories' names (the rest is the hash).
+const DIR_PREFIX: &str = "python-worker-";
+
+/// Writes the worker into a directory of `cache` unless it is there
+/// already, and returns the launcher's absolute path (a command may change
+/// directory before it runs the worker). When `cache` is `None` or
+/// cannot be written (a read-only checkout), the worker goes to `fallback`,
+/// which works the same, compiling in every worker.
+pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<PathBuf> {
+    if let Some(cache) = cache {
+        let cache = &std::path::absolute(cache)?;
+        let dir = cache.join(format!("{DIR_PREFIX}{:016x}", content_hash()));
+        if let Ok(launcher) = install_in(&dir) {
+            remove_other_versions(cache, &dir);
+            return Ok(launcher);
+        }
+    }
+    install_in(&std::path::absolute(fallback)?)
+}
+
+fn install_in(dir: &Path) -> io::Result<PathBuf> {
+    fs::create_dir_all(dir)?;
+    for (name, text) in [(MODULE_FILE, MODULE), (LAUNCHER_FILE, LAUNCHER)] {
+        let path = dir.join(name);
+        if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            write_atomically(&path, text)?;
+        }
+    }
+    Ok(dir.join(LAUNCHER_FILE))
+}
+
+/// Writes under a temporary name, then renames: a worker starting meanwhile
+/// (another run's) never reads half a file.
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    fs::write(&temporary, text)?;
+    fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temporary);
+    })
+}
+
+/// Removes what older (or newer) testr binaries kept in `cache`. Best
+/// effort: a run still using one keeps its open files.
+fn remove_other_versions(cache: &Path, keep: &Path) {
+    let Ok(entries) = fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(DIR_PREFIX);
+        if ours && path != keep {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+fn content_hash() -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (MODULE, LAUNCHER).hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installs_once_and_keeps_what_python_adds() {
+        let cache = tempfile::tempdir().unwrap();
+        let fallback = tempfile::tempdir().unwrap();
+        let launcher = install(Some(cache.path()), fallback.path()).unwrap();
+        assert!(launcher.is_absolute());
+        assert!(launcher.starts_with(cache.path()));
+        let dir = launcher.parent().unwrap();
+        assert_eq!(fs::read_to_string(dir.join(MODULE_FILE)).unwrap(), MODULE);
+        assert_eq!(fs::read_to_string(&launcher).unwrap(), LAUNCHER);
+        // Python's bytecode cache survives the next run's install.
+        fs::create_dir(dir.join("__pycache__")).unwrap();
+        assert_eq!(
+            install(Some(cache.path()), fallback.path()).unwrap(),
+            launcher
+        );
+        assert!(dir.join("__pycache__").is_dir());
+        assert_eq!(fs::read_dir(fallback.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn rewrites_a_changed_file_and_drops_other_versions() {
+        let cache = tempfile::tempdir().unwrap();
+        let old = cache.path().join(format!("{DIR_PREFIX}0000000000000000"));
+        fs::create_dir(&old).unwrap();
+        fs::write(old.join(MODULE_FILE), "old").unwrap();
+        let unrelated = cache.path().join("something-else");
+        fs::create_dir(&unrelated).unwrap();
+        let launcher = install(Some(cache.path()), cache.path()).unwrap();
+        let module = launcher.with_file_name(MODULE_FILE);
+        fs::write(&module, "edited by hand").unwrap();
+        install(Some(cache.path()), cache.path()).unwrap();
+        assert_eq!(fs::read_to_string(&module).unwrap(), MODULE);
+        assert!(!old.exists());
+        assert!(unrelated.exists());
+    }
+
+    #[test]
+    fn falls_back_when_the_cache_cannot_be_written() {
+        let scratch = tempfile::tempdir().unwrap();
+        // A file where the cache directory should be: nothing can go in it.
+        let not_a_dir = scratch.path().join("cache");
+        fs::write(&not_a_dir, "").unwrap();
+        let fallback = scratch.path().join("run");
+        let launcher = install(Some(&not_a_dir), &fallback).unwrap();
+        assert_eq!(launcher, fallback.join(LAUNCHER_FILE));
+        assert_eq!(
+            fs::read_to_string(fallback.join(MODULE_FILE)).unwrap(),
+            MODULE
+        );
+    }
+}
