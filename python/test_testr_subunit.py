@@ -1059,6 +1059,65 @@ class TestWorkerFixtures(WorkerTestCase):
         self.assertEqual(worker.close()[0], 0)
 
 
+EXIT_PROJECT = {
+    "ending/__init__.py": "",
+    "ending/test_ending.py": """\
+        import atexit
+        import os
+        import threading
+        import time
+        import unittest
+
+        def log(line):
+            with open(os.environ["SETUP_LOG"], "a") as handle:
+                handle.write(line + "\\n")
+
+        atexit.register(log, "atexit")
+
+        class Finalized(object):
+            # Its own references: the teardown clears the module's globals.
+            def __del__(self, path=os.environ["SETUP_LOG"], open=open):
+                with open(path, "a") as handle:
+                    handle.write("finalized\\n")
+
+        KEPT = Finalized()
+
+        class Ending(unittest.TestCase):
+            def test_plain(self):
+                pass
+
+            def test_leaves_a_thread(self):
+                def late():
+                    time.sleep(0.3)
+                    log("thread done")
+                threading.Thread(target=late).start()
+    """,
+}
+
+
+class TestWorkerExit(WorkerTestCase):
+    """At the end of its stdin the worker exits without the interpreter's
+    teardown, unless a thread is still running."""
+
+    project = EXIT_PROJECT
+    prefix = "ending.test_ending.Ending."
+
+    def test_atexit_handlers_run_but_the_teardown_is_skipped(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        worker.run(self.prefix + "test_plain")
+        self.assertEqual(worker.close(), (0, []))
+        self.assertEqual(self.log_lines(), ["atexit"])
+
+    def test_a_thread_left_running_is_waited_for(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        worker.run(self.prefix + "test_leaves_a_thread")
+        self.assertEqual(worker.close()[0], 0)
+        # As a normal exit: the thread ends before the atexit handlers run.
+        self.assertEqual(self.log_lines()[:2], ["thread done", "atexit"])
+
+
 class TestWorkerImportErrors(WorkerTestCase):
 
     project = TestImportErrors.project

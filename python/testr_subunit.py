@@ -43,7 +43,9 @@ Every id read gets a final status: an unknown id, or a test that unittest
 does not run because its setUpClass or setUpModule failed, is reported as
 failed (skipped when the fixture raised SkipTest). At the end of stdin it
 tears the fixtures down and exits 0 whatever the outcomes; 2 on a usage error
-or when discovery fails.
+or when discovery fails. Unless a test left another thread running, it exits
+without the interpreter's teardown (atexit handlers still run): the run
+waits for the last worker's end.
 
 With ``--share-discovery`` the workers testr starts for one profile (they
 share ``TESTR_SHARED_DIR``) import the tests once: the first discovers and
@@ -53,11 +55,7 @@ the section "Sharing one discovery" below).
 
 import argparse
 import io
-import json
 import os
-import selectors
-import signal
-import socket
 import struct
 import sys
 import time
@@ -65,6 +63,10 @@ import traceback
 import unittest
 import unittest.util
 import zlib
+
+# Only --share-discovery needs these: _import_sharing_modules() imports them
+# then, and a worker that does not share starts about 5 ms sooner.
+json = selectors = signal = socket = None
 
 try:
     import fcntl
@@ -841,8 +843,10 @@ def main(argv=None, stdout=None, stdin=None):
 def _worker_main(args, stdout, stdin):
     # Sharing needs the process's own descriptors: not when main() was given
     # streams.
+    own_process = stdout is None and stdin is None
     directory = None
-    if args.share_discovery and stdout is None and stdin is None:
+    if args.share_discovery and own_process:
+        _import_sharing_modules()
         directory = _shared_dir()
     lead = None
     if directory is not None:
@@ -876,10 +880,18 @@ def _worker_main(args, stdout, stdin):
             _release_lead(lead)
     del loader
     code = _serve(suite, errors, writer, ids)
-    if _leader_alive_fd is not None:
+    if _leader_alive_fd is not None or (own_process and _only_thread()):
+        # The run is waiting for this process's end: skip the teardown.
         writer.flush()
         _exit_now(code)
     return code
+
+
+def _only_thread():
+    """Whether no other thread runs: a normal exit would wait for those a
+    test left running (unless daemonic), so this one does too."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 # The leader's end of the pipe whose end tells the fork server that the
@@ -891,12 +903,11 @@ def _lead(directory, suite, errors, identity, leader_files, lock_fd):
     """Start the fork server unless it cannot be done safely; the followers
     fall back to discovering on their own when it is not started."""
     global _leader_alive_fd
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
+    if not _only_thread():
         # Only the forking thread survives a fork: a lock another thread
         # holds (logging's, an import lock) would stay locked forever.
         _share_note("%d threads are running after discovery; not sharing it, "
-                    "as forking could deadlock" % (threading.active_count(),))
+                    "as forking could deadlock" % (sys.modules["threading"].active_count(),))
         return
     try:
         _leader_alive_fd = _start_fork_server(directory, suite, errors, identity,
@@ -952,6 +963,14 @@ SHARE_MAGIC = "testr-share-discovery/1"
 SHARE_POLL_SECONDS = 0.02
 # The longest a request may take to arrive once a follower has connected.
 SHARE_REQUEST_TIMEOUT = 10.0
+
+
+def _import_sharing_modules():
+    global json, selectors, signal, socket
+    import json
+    import selectors
+    import signal
+    import socket
 
 
 def _share_note(message):
@@ -1529,10 +1548,12 @@ class _ForkServer(object):
 
 def _exit_now(code):
     """Exit as a worker ending normally would, less the interpreter's
-    teardown: the atexit handlers (the tests' own) run, stdio is flushed,
-    but the discovered objects are not freed one by one. Freeing them would
-    write to every page this process shares with the fork server, and copy
-    them all: about a second for a suite that holds 2 GB."""
+    teardown: the atexit handlers (the tests' own, coverage's) run, stdio is
+    flushed, but the discovered objects are not freed one by one. That takes
+    about 7 ms in a worker of 400 small tests, while the run waits for the
+    worker's end; in a worker forked from the fork server, freeing them
+    would also write to every page it shares with the server, and copy them
+    all: about a second for a suite that holds 2 GB."""
     import atexit
     run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
     if run_exitfuncs is not None:
