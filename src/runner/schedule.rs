@@ -51,12 +51,19 @@ pub struct Unit {
     pub estimate: Option<i64>,
 }
 
-/// Durations of the tests of one profile finished in this run, for the
-/// tests with no history.
+/// The longest gap between two tests on a worker that counts towards its
+/// per-test overhead: a longer one is the worker waiting for work.
+const MAX_GAP: Duration = Duration::from_millis(1);
+
+/// What this run has seen of one profile: the durations of its finished
+/// tests (for the tests with no history), and the gaps its workers leave
+/// between tests.
 #[derive(Debug, Default, Clone, Copy)]
 struct Learned {
     finished: u64,
     nanos: i64,
+    gaps: u64,
+    gap_nanos: i64,
 }
 
 /// The units of one segment, per profile, and how many may run at once.
@@ -168,6 +175,27 @@ impl Scheduler {
         let learned = &mut self.learned[profile];
         learned.finished += 1;
         learned.nanos += nanos.max(0);
+    }
+
+    /// Records the time a worker of `profile` took from finishing a test
+    /// to starting the next: reporting, reading the next id, whatever the
+    /// worker does around a test that no test's duration counts.
+    pub fn observe_gap(&mut self, profile: usize, nanos: i64) {
+        let learned = &mut self.learned[profile];
+        learned.gaps += 1;
+        learned.gap_nanos += nanos.clamp(0, MAX_GAP.as_nanos() as i64);
+    }
+
+    /// What a worker of `profile` spends per test besides the test itself,
+    /// in nanoseconds: the mean gap seen so far (0 before any). It matters
+    /// for tiny tests, where it can be most of a worker's time.
+    pub fn overhead(&self, profile: usize) -> i64 {
+        let learned = self.learned[profile];
+        if learned.gaps == 0 {
+            0
+        } else {
+            learned.gap_nanos / learned.gaps as i64
+        }
     }
 
     /// What a unit is expected to take, in nanoseconds: its estimate, or for
@@ -335,6 +363,21 @@ mod tests {
         s.observe(0, 30);
         assert_eq!(s.expected(0, None), 20);
         assert_eq!(s.expected(0, Some(5)), 5);
+    }
+
+    #[test]
+    fn the_overhead_is_the_mean_gap_with_waits_for_work_cut_short() {
+        let mut s = Scheduler::with_segments(2, &[None]);
+        assert_eq!(s.overhead(0), 0);
+        s.observe_gap(0, 20_000);
+        s.observe_gap(0, 40_000);
+        assert_eq!(s.overhead(0), 30_000);
+        // A worker that waited 5 s for its next test counts as MAX_GAP.
+        s.observe_gap(0, 5_000_000_000);
+        assert_eq!(s.overhead(0), (60_000 + MAX_GAP.as_nanos() as i64) / 3);
+        // A clock stepping back counts as no time; profiles learn apart.
+        s.observe_gap(1, -7);
+        assert_eq!(s.overhead(1), 0);
     }
 
     #[test]

@@ -16,18 +16,25 @@ impl Dispatcher {
         })
     }
 
-    /// Whether no streaming worker can run out of tests within a few
-    /// [`COALESCE`]s, so that reading their output can wait that long.
-    pub(super) fn can_coalesce(&self) -> bool {
-        let needed = 3 * COALESCE.as_nanos() as i64;
-        self.interrupt.is_none()
-            && self.processes.values().all(|p| {
-                let running = p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some();
-                !running || {
-                    let unknown = self.scheduler.expected(p.profile, None);
-                    p.assigned.ahead().nanos(unknown) >= needed
-                }
+    /// How long the workers' output may be left to pile up in the pipes,
+    /// to be read in one go: a third of the least work that a running
+    /// worker has queued, so that none runs out meanwhile, and at most
+    /// [`COALESCE`]. `None` when that is too short to be worth a sleep.
+    pub(super) fn coalesce_for(&self) -> Option<Duration> {
+        if self.interrupt.is_some() {
+            return None;
+        }
+        let least_queued = self
+            .processes
+            .values()
+            .filter(|p| p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some())
+            .map(|p| {
+                let unknown = self.scheduler.expected(p.profile, None);
+                let overhead = self.scheduler.overhead(p.profile);
+                p.assigned.ahead().nanos(unknown) + p.assigned.unstarted() as i64 * overhead
             })
+            .min();
+        coalesce_pause(least_queued)
     }
 
     /// Tests handed out and not finished, over every worker.
@@ -58,10 +65,13 @@ impl Dispatcher {
             return;
         }
         let lookahead = LOOKAHEAD.as_nanos() as i64;
+        // Each test also costs the worker its overhead around it.
+        let overhead = self.scheduler.overhead(profile);
         let mut outstanding = process
             .assigned
             .held()
-            .weight(self.scheduler.expected(profile, None));
+            .weight(self.scheduler.expected(profile, None))
+            + process.assigned.len() as i64 * overhead;
         // Refilled below half the lookahead, up to all of it: a worker on
         // tiny tests gets its ids in a few writes, not one per test.
         let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
@@ -81,7 +91,7 @@ impl Dispatcher {
             let estimates = &self.spec.estimates[profile];
             for test in unit.ids {
                 let estimate = estimates.get(&test).copied();
-                outstanding += weight(self.scheduler.expected(profile, estimate));
+                outstanding += weight(self.scheduler.expected(profile, estimate)) + overhead;
                 unstarted += 1;
                 lines.extend_from_slice(test.as_bytes());
                 lines.push(b'\n');
@@ -140,5 +150,33 @@ impl Dispatcher {
         );
         self.top_up_profile(profile);
         self.fill_slots()
+    }
+}
+
+/// The pause for workers that have at least `least_queued` nanoseconds of
+/// work queued (`None`: no worker is running tests).
+fn coalesce_pause(least_queued: Option<i64>) -> Option<Duration> {
+    let pause = match least_queued {
+        Some(nanos) => Duration::from_nanos((nanos / 3).max(0) as u64).min(COALESCE),
+        None => COALESCE,
+    };
+    (pause >= MIN_COALESCE).then_some(pause)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_is_a_third_of_the_least_queued_work_up_to_a_limit() {
+        let ms = |n: f64| (n * 1e6) as i64;
+        assert_eq!(coalesce_pause(None), Some(COALESCE));
+        assert_eq!(coalesce_pause(Some(ms(30.0))), Some(COALESCE));
+        assert_eq!(
+            coalesce_pause(Some(ms(1.5))),
+            Some(Duration::from_micros(500))
+        );
+        assert_eq!(coalesce_pause(Some(ms(0.5))), None);
+        assert_eq!(coalesce_pause(Some(-1)), None);
     }
 }

@@ -37,10 +37,13 @@ pub const LISTING_DONE: &str = "testr-listing-done";
 /// How long events may wait to be sent to the consumer in one batch.
 const EVENT_BATCH: Duration = Duration::from_millis(10);
 
-/// How long the dispatcher may leave output unread when no worker can run
-/// out of work meanwhile (at least three times this much queued: a timer
-/// may oversleep by a tick).
+/// The longest the dispatcher leaves output unread, when no worker can run
+/// out of work meanwhile (it pauses for a third of the least work queued: a
+/// timer may oversleep).
 const COALESCE: Duration = Duration::from_millis(1);
+
+/// A shorter pause than this saves too few wake-ups to be worth taking.
+const MIN_COALESCE: Duration = Duration::from_micros(200);
 
 /// How long workers get to stop after the first Ctrl-C before they are killed.
 const GRACE: Duration = Duration::from_secs(5);
@@ -138,6 +141,9 @@ struct Process {
     /// Since when the process has owed us progress (a test starting or
     /// finishing): the timeout runs from here.
     clock: Option<Instant>,
+    /// When its last test finished, by its own timestamp (ns since the
+    /// epoch): the gap to the next start is the worker's overhead.
+    last_stop: Option<i64>,
     killed: Option<Kill>,
     stderr: Vec<u8>,
     stdout_open: bool,
@@ -323,12 +329,12 @@ impl Dispatcher {
                 self.flush_events();
                 flushed = Instant::now();
             }
-            if self.can_coalesce() {
+            if let Some(pause) = self.coalesce_for() {
                 // Every worker has work queued: let their output pile up in
                 // the pipes and read it in one go. The sleep blocks the
                 // runtime's thread on purpose: an async sleep would still
                 // wake the thread for every packet a worker writes.
-                std::thread::sleep(COALESCE);
+                std::thread::sleep(pause);
             }
         }
         self.flush_events();
@@ -551,6 +557,7 @@ impl Dispatcher {
                 decoder: Decoder::new(),
                 collector: Collector::new(tags),
                 clock: (kind == Kind::Batch).then_some(now),
+                last_stop: None,
                 assigned,
                 killed: None,
                 stderr: Vec::new(),

@@ -86,10 +86,11 @@ impl Dispatcher {
         if let Item::Packet(Packet {
             test_id: Some(id),
             status: Some(status),
+            timestamp,
             ..
         }) = &item
         {
-            self.track(process, id, *status);
+            self.track(process, id, *status, timestamp.map(|t| t.as_nanos()));
         }
         let mut collected = Vec::new();
         process.collector.push(item, &mut |c| collected.push(c));
@@ -100,15 +101,26 @@ impl Dispatcher {
     }
 
     /// Follows a test's progress on its worker: starting, or finishing
-    /// (then the worker may need more work).
-    pub(super) fn track(&mut self, process: &mut Process, id: &str, status: Status) {
+    /// (then the worker may need more work). `timestamp` is the packet's,
+    /// in nanoseconds since the epoch.
+    pub(super) fn track(
+        &mut self,
+        process: &mut Process,
+        id: &str,
+        status: Status,
+        timestamp: Option<i64>,
+    ) {
         let now = Instant::now();
         if status == Status::InProgress {
             process.assigned.start(id);
             process.clock = Some(now);
+            if let (Some(stop), Some(start)) = (process.last_stop.take(), timestamp) {
+                self.scheduler.observe_gap(process.profile, start - stop);
+            }
         } else if status.is_final() {
             process.assigned.finish(id);
             process.clock = Some(now);
+            process.last_stop = timestamp;
             self.segment.tests += 1;
             if let Some(slot) = process.slot {
                 self.slots[slot].tests += 1;
