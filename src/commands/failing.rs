@@ -25,8 +25,11 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
     let Choice::Show(scope) = choice else {
         return Ok(exit_codes::SUCCESS);
     };
+    // The ids are enough for a list or the JSON; not for FAIL blocks or
+    // subunit.
+    let with_attachments = !(args.json || args.list);
     let failing: Vec<_> = repo
-        .failing()?
+        .failing(with_attachments)?
         .into_iter()
         .filter(|stored| scope.covers(&stored.profile))
         .collect();

@@ -152,8 +152,9 @@ impl Repository {
     }
 
     /// The failing set: for each failing (test, profile), the result that
-    /// made it fail, with its attachments, sorted by test id then profile.
-    pub fn failing(&self) -> Result<Vec<StoredResult>, Error> {
+    /// made it fail, sorted by test id then profile; with its attachments
+    /// when `with_attachments` (tracebacks can be most of a repository).
+    pub fn failing(&self, with_attachments: bool) -> Result<Vec<StoredResult>, Error> {
         let sql = format!(
             "SELECT {RESULT_COLUMNS}
              JOIN failing f ON f.run_id = r.run_id AND f.seq = r.seq
@@ -164,6 +165,9 @@ impl Repository {
             let mut failing = stmt
                 .query_map([], stored_result)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            if !with_attachments {
+                return Ok(failing);
+            }
             let mut attachments = self.conn.prepare(
                 "SELECT name, mime_type, content FROM attachment
                  WHERE run_id = ?1 AND seq = ?2 ORDER BY position",

@@ -71,7 +71,18 @@ fn results_come_back_whole_in_order() {
         Ok::<_, Error>(())
     })
     .unwrap();
-    assert_eq!(failures, [failed]);
+    assert_eq!(failures, [failed.clone()]);
+    let failing: Vec<TestResult> = repo
+        .failing(true)
+        .unwrap()
+        .into_iter()
+        .map(|stored| stored.result)
+        .collect();
+    assert_eq!(failing, [failed.clone()]);
+    let bare = repo.failing(false).unwrap();
+    assert_eq!(bare.len(), 1);
+    assert!(bare[0].result.attachments.is_empty());
+    assert_eq!(bare[0].result.id, failed.id);
     let summary = repo.latest_run().unwrap().unwrap();
     assert_eq!(summary.id, RunId(0));
     assert_eq!(summary.counts.failures, 1);
