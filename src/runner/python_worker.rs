@@ -13,6 +13,7 @@ use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// The worker itself: stdlib-only, it speaks docs/worker-protocol.md for
 /// unittest suites.
@@ -36,6 +37,10 @@ const LAUNCHER_FILE: &str = "testr_worker.py";
 /// The prefix of the kept directories' names (the rest is the hash).
 const DIR_PREFIX: &str = "python-worker-";
 
+/// How long the directory of another version is kept unused: a run of
+/// that version (one started before an upgrade) may still start workers.
+const UNUSED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Writes the worker into a directory of `cache` unless it is there
 /// already, and returns the launcher's absolute path (a command may change
 /// directory before it runs the worker). When `cache` is `None` or
@@ -46,7 +51,8 @@ pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<PathBuf> {
         let cache = &std::path::absolute(cache)?;
         let dir = cache.join(format!("{DIR_PREFIX}{:016x}", content_hash()));
         if let Ok(launcher) = install_in(&dir) {
-            remove_other_versions(cache, &dir);
+            mark_used(&launcher);
+            remove_unused_versions(cache, &dir);
             return Ok(launcher);
         }
     }
@@ -76,16 +82,34 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     })
 }
 
-/// Removes what older (or newer) testr binaries kept in `cache`. Best
-/// effort: a run still using one keeps its open files.
-fn remove_other_versions(cache: &Path, keep: &Path) {
+/// Sets the launcher's modification time to now: the directory's last use.
+fn mark_used(launcher: &Path) {
+    let _ = fs::File::options()
+        .write(true)
+        .open(launcher)
+        .and_then(|file| file.set_modified(SystemTime::now()));
+}
+
+/// Removes what other testr binaries (older ones, mostly) kept in `cache`
+/// and have not used for [`UNUSED_FOR`]. Best effort.
+fn remove_unused_versions(cache: &Path, keep: &Path) {
     let Ok(entries) = fs::read_dir(cache) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let ours = entry.file_name().to_string_lossy().starts_with(DIR_PREFIX);
-        if ours && path != keep {
+        if path == keep || !entry.file_name().to_string_lossy().starts_with(DIR_PREFIX) {
+            continue;
+        }
+        // A directory still being written may have no launcher yet.
+        let last_used = fs::metadata(path.join(LAUNCHER_FILE))
+            .or_else(|_| entry.metadata())
+            .and_then(|meta| meta.modified());
+        let unused = last_used
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > UNUSED_FOR);
+        if unused {
             let _ = fs::remove_dir_all(&path);
         }
     }
@@ -122,11 +146,19 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_a_changed_file_and_drops_other_versions() {
+    fn rewrites_a_changed_file_and_drops_versions_unused_for_a_day() {
         let cache = tempfile::tempdir().unwrap();
-        let old = cache.path().join(format!("{DIR_PREFIX}0000000000000000"));
-        fs::create_dir(&old).unwrap();
-        fs::write(old.join(MODULE_FILE), "old").unwrap();
+        let other_version = |hash: &str, unused_for: Duration| {
+            let dir = cache.path().join(format!("{DIR_PREFIX}{hash}"));
+            fs::create_dir(&dir).unwrap();
+            let launcher = dir.join(LAUNCHER_FILE);
+            fs::write(&launcher, "old").unwrap();
+            let file = fs::File::options().write(true).open(&launcher).unwrap();
+            file.set_modified(SystemTime::now() - unused_for).unwrap();
+            dir
+        };
+        let stale = other_version("0000000000000001", UNUSED_FOR * 2);
+        let recent = other_version("0000000000000002", Duration::from_secs(60));
         let unrelated = cache.path().join("something-else");
         fs::create_dir(&unrelated).unwrap();
         let launcher = install(Some(cache.path()), cache.path()).unwrap();
@@ -134,7 +166,8 @@ mod tests {
         fs::write(&module, "edited by hand").unwrap();
         install(Some(cache.path()), cache.path()).unwrap();
         assert_eq!(fs::read_to_string(&module).unwrap(), MODULE);
-        assert!(!old.exists());
+        assert!(!stale.exists());
+        assert!(recent.exists(), "a run of that version may still need it");
         assert!(unrelated.exists());
     }
 
