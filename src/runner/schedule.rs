@@ -39,6 +39,10 @@ pub fn weight(expected_nanos: i64) -> i64 {
 /// The most units a streaming worker holds that it has not started.
 pub const MAX_AHEAD: usize = 512;
 
+/// Per worker, how many of the last tests with no history are handed out
+/// one at a time, each to a worker that holds nothing.
+pub const UNKNOWN_TAIL_PER_WORKER: usize = 32;
+
 /// What a test with no history is expected to take before any test of its
 /// profile has finished in this run.
 const UNKNOWN_GUESS: Duration = Duration::from_millis(100);
@@ -69,8 +73,41 @@ struct Learned {
 /// The units of one segment, per profile, and how many may run at once.
 #[derive(Debug)]
 struct Segment {
-    queues: Vec<VecDeque<Unit>>,
+    queues: Vec<Queue>,
     limit: Option<usize>,
+}
+
+/// The units of one profile in one segment, in dispatch order, counting
+/// those with no history.
+#[derive(Debug, Default)]
+struct Queue {
+    units: VecDeque<Unit>,
+    unknown: usize,
+}
+
+impl Queue {
+    fn new(units: Vec<Unit>) -> Queue {
+        let unknown = units.iter().filter(|u| u.estimate.is_none()).count();
+        Queue {
+            units: units.into(),
+            unknown,
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Unit> {
+        let unit = self.units.pop_front()?;
+        self.unknown -= usize::from(unit.estimate.is_none());
+        Some(unit)
+    }
+
+    fn push_front(&mut self, unit: Unit) {
+        self.unknown += usize::from(unit.estimate.is_none());
+        self.units.push_front(unit);
+    }
+
+    fn clear(&mut self) {
+        *self = Queue::default();
+    }
 }
 
 /// The units of every profile of a run, indexed by profile position, in
@@ -90,7 +127,7 @@ impl Scheduler {
             segments: limits
                 .iter()
                 .map(|&limit| Segment {
-                    queues: (0..profiles).map(|_| VecDeque::new()).collect(),
+                    queues: (0..profiles).map(|_| Queue::default()).collect(),
                     limit,
                 })
                 .collect(),
@@ -127,10 +164,10 @@ impl Scheduler {
         // Stable: equal estimates keep their listing order.
         known.sort_by_key(|u| std::cmp::Reverse(u.estimate));
         unknown.append(&mut known);
-        self.segments[segment].queues[profile] = unknown.into();
+        self.segments[segment].queues[profile] = Queue::new(unknown);
     }
 
-    fn queue(&mut self, profile: usize) -> &mut VecDeque<Unit> {
+    fn queue(&mut self, profile: usize) -> &mut Queue {
         &mut self.segments[self.current].queues[profile]
     }
 
@@ -139,18 +176,30 @@ impl Scheduler {
         self.queue(profile).pop_front()
     }
 
+    /// The unit [`next`](Self::next) would give, if any.
+    pub fn peek(&self, profile: usize) -> Option<&Unit> {
+        self.segments[self.current].queues[profile].units.front()
+    }
+
+    /// How many units of `profile` with no history the current segment
+    /// has left.
+    pub fn unknown_left(&self, profile: usize) -> usize {
+        self.segments[self.current].queues[profile].unknown
+    }
+
     /// Units of the current segment for one process of a classic command:
     /// a share of what is left that shrinks as the segment nears its end
     /// (guided self-scheduling), so that the last processes are short.
     pub fn batch(&mut self, profile: usize, workers: usize) -> Vec<Unit> {
         let remaining: i64 = self.segments[self.current].queues[profile]
+            .units
             .iter()
             .map(|u| self.expected(profile, u.estimate))
             .sum();
         let share = remaining / (2 * workers.max(1) as i64);
         let mut batch = Vec::new();
         let mut taken = 0;
-        while let Some(unit) = self.segments[self.current].queues[profile].front() {
+        while let Some(unit) = self.segments[self.current].queues[profile].units.front() {
             let expected = self.expected(profile, unit.estimate);
             if !batch.is_empty() && taken + expected > share {
                 break;
@@ -216,7 +265,7 @@ impl Scheduler {
     pub fn remaining(&self, profile: usize) -> (usize, i64) {
         self.segments[self.current..]
             .iter()
-            .flat_map(|s| s.queues[profile].iter())
+            .flat_map(|s| s.queues[profile].units.iter())
             .fold((0, 0), |(units, nanos), u| {
                 (units + 1, nanos + self.expected(profile, u.estimate))
             })
@@ -226,7 +275,7 @@ impl Scheduler {
     pub fn has_work(&self, profile: usize) -> bool {
         self.segments[self.current..]
             .iter()
-            .any(|s| !s.queues[profile].is_empty())
+            .any(|s| !s.queues[profile].units.is_empty())
     }
 
     /// Whether the current segment has handed out all its units.
@@ -234,7 +283,7 @@ impl Scheduler {
         self.segments[self.current]
             .queues
             .iter()
-            .all(VecDeque::is_empty)
+            .all(|q| q.units.is_empty())
     }
 
     /// How many units of the current segment may run at once.
@@ -261,7 +310,7 @@ impl Scheduler {
     /// Drops every unit not handed out (the run was interrupted).
     pub fn clear(&mut self) {
         for segment in &mut self.segments {
-            segment.queues.iter_mut().for_each(VecDeque::clear);
+            segment.queues.iter_mut().for_each(Queue::clear);
         }
     }
 }
@@ -417,6 +466,26 @@ mod tests {
         assert_eq!(s.next(1).unwrap().ids, ["y"]);
         assert_eq!(s.next(1).unwrap().ids, ["z"]);
         assert!(!s.advance());
+    }
+
+    #[test]
+    fn the_units_with_no_history_left_are_counted() {
+        let mut s = Scheduler::with_segments(1, &[None]);
+        let e = estimates(&[("known", 10)]);
+        s.plan(0, ids(&["known", "a", "b"]), Some(&e), None);
+        assert_eq!(s.unknown_left(0), 2);
+        assert_eq!(s.peek(0).unwrap().ids, ["a"]);
+        let a = s.next(0).unwrap();
+        assert_eq!(s.unknown_left(0), 1);
+        s.requeue(0, vec![a]);
+        assert_eq!(s.unknown_left(0), 2);
+        s.next(0);
+        s.next(0);
+        assert_eq!(s.peek(0).unwrap().estimate, Some(10));
+        assert_eq!(s.unknown_left(0), 0);
+        s.plan(0, ids(&["c"]), None, None);
+        s.clear();
+        assert_eq!((s.unknown_left(0), s.peek(0)), (0, None));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The harness: a temporary project directory, a builder for testr
 //! invocations, and a builder for subunit v2 streams.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use testr::model::Status;
-use testr::subunit::{Packet, Timestamp, encode_file, encode_packet};
+use testr::subunit::{Item, Items, Packet, Timestamp, encode_file, encode_packet};
 
 /// The path of the binary under test.
 pub fn testr_bin() -> &'static str {
@@ -75,6 +76,30 @@ impl Project {
             command,
             stdin: Vec::new(),
         }
+    }
+
+    /// The (start, stop) of every test of the latest run, in nanoseconds,
+    /// from the timestamps its workers sent.
+    pub fn spans(&self) -> BTreeMap<String, (i64, i64)> {
+        let last = self.testr(["last", "--subunit"]).run();
+        let mut starts = BTreeMap::new();
+        let mut spans = BTreeMap::new();
+        for item in Items::new(last.output.stdout.as_slice()) {
+            let Item::Packet(packet) = item.unwrap() else {
+                continue;
+            };
+            let (Some(id), Some(status), Some(at)) =
+                (packet.test_id, packet.status, packet.timestamp)
+            else {
+                continue;
+            };
+            if status == Status::InProgress {
+                starts.insert(id, at.as_nanos());
+            } else if status.is_final() {
+                spans.insert(id.clone(), (starts[&id], at.as_nanos()));
+            }
+        }
+        spans
     }
 
     /// What `testr ARGS` prints as JSON (it must succeed).

@@ -3,36 +3,9 @@
 //! stop timestamps the workers stored. And every bad plan is refused before
 //! anything runs.
 
-use std::collections::BTreeMap;
-
 use serde_json::json;
 
 use crate::harness::{Project, fake_project, fake_worker};
-use testr::model::Status;
-use testr::subunit::{Item, Items};
-
-/// The (start, stop) of every test of the latest run, in nanoseconds, from
-/// the timestamps its workers sent.
-fn spans(project: &Project) -> BTreeMap<String, (i64, i64)> {
-    let last = project.testr(["last", "--subunit"]).run();
-    let mut starts = BTreeMap::new();
-    let mut spans = BTreeMap::new();
-    for item in Items::new(last.output.stdout.as_slice()) {
-        let Item::Packet(packet) = item.unwrap() else {
-            continue;
-        };
-        let (Some(id), Some(status), Some(at)) = (packet.test_id, packet.status, packet.timestamp)
-        else {
-            continue;
-        };
-        if status == Status::InProgress {
-            starts.insert(id, at.as_nanos());
-        } else if status.is_final() {
-            spans.insert(id.clone(), (starts[&id], at.as_nanos()));
-        }
-    }
-    spans
-}
 
 const PARALLEL: [&str; 6] = [
     "fake.sleep-0.2_a",
@@ -86,7 +59,7 @@ fn segments_run_in_order_and_exclusive_tests_run_alone() {
         "{stdout}"
     );
 
-    let spans = spans(&project);
+    let spans = project.spans();
     assert_eq!(spans.len(), 10);
     let segment_of = |id: &str| -> usize {
         if id.contains("quota") {

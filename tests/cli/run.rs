@@ -50,6 +50,27 @@ fn every_test_runs_once_on_a_worker_and_the_run_is_stored_whole() {
 }
 
 #[test]
+fn two_long_tests_with_no_history_run_side_by_side_even_at_the_end() {
+    // Tiny tests first: the run learns that its tests take no time, and a
+    // worker could queue both long ones behind each other. The last tests
+    // with no history go one at a time to a worker that holds nothing, so
+    // the second long test waits for the other worker instead.
+    let mut ids: Vec<String> = (0..40).map(|i| format!("fake.pass_{i}")).collect();
+    ids.push("fake.sleep-0.4_a".into());
+    ids.push("fake.sleep-0.4_b".into());
+    ids.extend((40..50).map(|i| format!("fake.pass_{i}")));
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let project = fake_project(&ids, "");
+    project.testr(["run", "--concurrency", "2"]).run().success();
+    let spans = project.spans();
+    let (a, b) = (spans["fake.sleep-0.4_a"], spans["fake.sleep-0.4_b"]);
+    assert!(
+        a.0 < b.1 && b.0 < a.1,
+        "the long tests ran one after the other: {a:?} {b:?}"
+    );
+}
+
+#[test]
 fn a_worker_that_dies_mid_test_fails_that_test_and_the_others_still_run() {
     for (crash, says) in [
         ("fake.exit-3_x", "exited with status 3"),

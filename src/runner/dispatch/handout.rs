@@ -54,8 +54,11 @@ impl Dispatcher {
 
     pub(super) fn top_up_process(&mut self, process: &mut Process) {
         let profile = process.profile;
+        // A worker gets tests once it has listed its own: until then it
+        // could not start them, while another worker could.
         if process.kind != Kind::Worker
             || process.stdin.is_none()
+            || process.listing.is_some()
             || self.profiles[profile].listing != ListingState::Done
         {
             return;
@@ -75,16 +78,29 @@ impl Dispatcher {
         // Refilled below half the lookahead, up to all of it: a worker on
         // tiny tests gets its ids in a few writes, not one per test.
         let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
+        let unknown_tail = UNKNOWN_TAIL_PER_WORKER * (self.workers_of(profile) + 1);
         let mut lines = Vec::new();
         let mut unstarted = process.assigned.unstarted();
         while refill && unstarted < MAX_AHEAD {
-            if !process.assigned.is_empty() && outstanding >= lookahead {
+            let busy = !process.assigned.is_empty();
+            if busy && outstanding >= lookahead {
+                break;
+            }
+            // Near the end of the tests with no history, one of them goes
+            // only to a worker that holds nothing: any may turn out long,
+            // and two queued one behind the other would end the run on one
+            // worker while the others idle.
+            let unknown_next = self
+                .scheduler
+                .peek(profile)
+                .is_some_and(|u| u.estimate.is_none());
+            if busy && unknown_next && self.scheduler.unknown_left(profile) <= unknown_tail {
                 break;
             }
             let Some(unit) = self.scheduler.next(profile) else {
                 break;
             };
-            if process.assigned.is_empty() && process.listing.is_none() {
+            if process.assigned.is_empty() {
                 process.clock = Some(Instant::now());
             }
             self.segment.since.get_or_insert_with(Instant::now);

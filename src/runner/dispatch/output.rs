@@ -68,9 +68,6 @@ impl Dispatcher {
                     ..
                 }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
                     let ids = process.listing.take().unwrap_or_default();
-                    if !process.assigned.is_empty() {
-                        process.clock = Some(Instant::now());
-                    }
                     if self.mode == Mode::List {
                         process.stdin = None;
                     }
