@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use super::schedule::weight;
+use super::schedule::{TestCost, weight};
 
 /// One test handed to a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,17 +17,20 @@ pub struct Assigned {
 }
 
 /// Expected work: the sum of known estimates (and of their weights, see
-/// `schedule::weight`), and how many tests have none (what they take is
-/// learned as the run goes, so it is not summed here).
+/// `schedule::weight`), how many tests have none (what they take is
+/// learned as the run goes, so it is not summed here), and how many tests
+/// there are in all (each costs the worker its overhead).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Load {
     pub known_nanos: i64,
     pub known_weight: i64,
     pub unknown: usize,
+    pub tests: usize,
 }
 
 impl Load {
     fn add(&mut self, estimate: Option<i64>) {
+        self.tests += 1;
         match estimate {
             Some(nanos) => {
                 self.known_nanos += nanos;
@@ -38,6 +41,7 @@ impl Load {
     }
 
     fn remove(&mut self, estimate: Option<i64>) {
+        self.tests -= 1;
         match estimate {
             Some(nanos) => {
                 self.known_nanos -= nanos;
@@ -47,14 +51,18 @@ impl Load {
         }
     }
 
-    /// In nanoseconds, with `unknown_nanos` for each test with no history.
-    pub fn nanos(self, unknown_nanos: i64) -> i64 {
-        self.known_nanos + self.unknown as i64 * unknown_nanos
+    /// In nanoseconds, at `cost` for what history does not know.
+    pub fn nanos(self, cost: TestCost) -> i64 {
+        self.known_nanos
+            + self.unknown as i64 * cost.unknown_nanos
+            + self.tests as i64 * cost.overhead
     }
 
-    /// By weight, with `unknown_nanos` for each test with no history.
-    pub fn weight(self, unknown_nanos: i64) -> i64 {
-        self.known_weight + self.unknown as i64 * weight(unknown_nanos)
+    /// By weight, at `cost` for what history does not know.
+    pub fn weight(self, cost: TestCost) -> i64 {
+        self.known_weight
+            + self.unknown as i64 * weight(cost.unknown_nanos)
+            + self.tests as i64 * cost.overhead
     }
 }
 
@@ -138,25 +146,39 @@ mod tests {
 
     #[test]
     fn totals_follow_tests_starting_and_finishing() {
+        let cost = |unknown_nanos, overhead| TestCost {
+            unknown_nanos,
+            overhead,
+        };
         let mut queue = Assignments::default();
         queue.push("a".into(), Some(10));
         queue.push("b".into(), None);
         queue.push("c".into(), Some(5));
-        assert_eq!(queue.held().nanos(100), 115);
+        assert_eq!(queue.held().nanos(cost(100, 0)), 115);
+        assert_eq!(
+            queue.held().nanos(cost(100, 1)),
+            118,
+            "each test's overhead"
+        );
         queue.start("a");
-        assert_eq!(queue.ahead().nanos(100), 105);
+        assert_eq!(queue.ahead().nanos(cost(100, 0)), 105);
         assert_eq!(queue.unstarted(), 2);
         queue.finish("a");
         // A test can finish without having been seen to start.
         queue.finish("b");
-        assert_eq!(queue.held().nanos(100), 5);
-        assert_eq!(queue.held().weight(100), 5, "a tiny test weighs its time");
+        assert_eq!(queue.held().nanos(cost(100, 0)), 5);
+        assert_eq!(
+            queue.held().weight(cost(100, 0)),
+            5,
+            "a tiny test weighs its time"
+        );
         queue.push("d".into(), Some(1_000_000));
         assert_eq!(
-            queue.held().weight(100),
+            queue.held().weight(cost(100, 0)),
             4_000_005,
             "others four times over"
         );
+        assert_eq!(queue.held().weight(cost(100, 2)), 4_000_009);
         assert_eq!(queue.ahead(), queue.held());
         assert_eq!(queue.len(), 2);
         let rest = queue.take_unstarted();

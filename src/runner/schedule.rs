@@ -36,6 +36,23 @@ pub fn weight(expected_nanos: i64) -> i64 {
     }
 }
 
+/// What the tests handed to a worker are expected to cost it beyond the
+/// estimates of those with a history: the time of a test with none, and
+/// the worker's overhead around every test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestCost {
+    pub unknown_nanos: i64,
+    pub overhead: i64,
+}
+
+impl TestCost {
+    /// The [`weight`] of a test with this estimate (or none), overhead
+    /// included.
+    pub fn weight(self, estimate: Option<i64>) -> i64 {
+        weight(estimate.unwrap_or(self.unknown_nanos)) + self.overhead
+    }
+}
+
 /// The most units a streaming worker holds that it has not started.
 pub const MAX_AHEAD: usize = 512;
 
@@ -199,7 +216,7 @@ impl Scheduler {
         let share = remaining / (2 * workers.max(1) as i64);
         let mut batch = Vec::new();
         let mut taken = 0;
-        while let Some(unit) = self.segments[self.current].queues[profile].units.front() {
+        while let Some(unit) = self.peek(profile) {
             let expected = self.expected(profile, unit.estimate);
             if !batch.is_empty() && taken + expected > share {
                 break;
@@ -235,10 +252,19 @@ impl Scheduler {
         learned.gap_nanos += nanos.clamp(0, MAX_GAP.as_nanos() as i64);
     }
 
+    /// What the tests of `profile` are expected to cost a worker beyond
+    /// their history.
+    pub fn cost(&self, profile: usize) -> TestCost {
+        TestCost {
+            unknown_nanos: self.expected(profile, None),
+            overhead: self.overhead(profile),
+        }
+    }
+
     /// What a worker of `profile` spends per test besides the test itself,
     /// in nanoseconds: the mean gap seen so far (0 before any). It matters
     /// for tiny tests, where it can be most of a worker's time.
-    pub fn overhead(&self, profile: usize) -> i64 {
+    fn overhead(&self, profile: usize) -> i64 {
         let learned = self.learned[profile];
         if learned.gaps == 0 {
             0
@@ -249,7 +275,7 @@ impl Scheduler {
 
     /// What a unit is expected to take, in nanoseconds: its estimate, or for
     /// a unit with no history the mean of the tests finished so far.
-    pub fn expected(&self, profile: usize, estimate: Option<i64>) -> i64 {
+    fn expected(&self, profile: usize, estimate: Option<i64>) -> i64 {
         estimate.unwrap_or_else(|| {
             let learned = self.learned[profile];
             if learned.finished == 0 {

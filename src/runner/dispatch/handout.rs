@@ -28,11 +28,7 @@ impl Dispatcher {
             .processes
             .values()
             .filter(|p| p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some())
-            .map(|p| {
-                let unknown = self.scheduler.expected(p.profile, None);
-                let overhead = self.scheduler.overhead(p.profile);
-                p.assigned.ahead().nanos(unknown) + p.assigned.unstarted() as i64 * overhead
-            })
+            .map(|p| p.assigned.ahead().nanos(self.scheduler.cost(p.profile)))
             .min();
         coalesce_pause(least_queued)
     }
@@ -68,13 +64,8 @@ impl Dispatcher {
             return;
         }
         let lookahead = LOOKAHEAD.as_nanos() as i64;
-        // Each test also costs the worker its overhead around it.
-        let overhead = self.scheduler.overhead(profile);
-        let mut outstanding = process
-            .assigned
-            .held()
-            .weight(self.scheduler.expected(profile, None))
-            + process.assigned.len() as i64 * overhead;
+        let cost = self.scheduler.cost(profile);
+        let mut outstanding = process.assigned.held().weight(cost);
         // Refilled below half the lookahead, up to all of it: a worker on
         // tiny tests gets its ids in a few writes, not one per test.
         let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
@@ -107,7 +98,7 @@ impl Dispatcher {
             let estimates = &self.spec.estimates[profile];
             for test in unit.ids {
                 let estimate = estimates.get(&test).copied();
-                outstanding += weight(self.scheduler.expected(profile, estimate)) + overhead;
+                outstanding += cost.weight(estimate);
                 unstarted += 1;
                 lines.extend_from_slice(test.as_bytes());
                 lines.push(b'\n');

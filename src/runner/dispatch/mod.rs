@@ -22,9 +22,7 @@ use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
 use super::process::{self, Child, Envelope, Output, ProcessId};
 use super::python_worker;
-use super::schedule::{
-    LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units, weight,
-};
+use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units};
 use super::spec::RunSpec;
 use super::{RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
