@@ -405,6 +405,15 @@ class CommandLineTestCase(unittest.TestCase):
         # decode() refuses any byte outside a valid packet.
         return proc.returncode, decode(proc.stdout), proc.stderr
 
+    def assert_started_then_ended(self, tests):
+        """Each test (as by_test gives them) has an inprogress status, then
+        one final status, each with a timestamp."""
+        for test_id, test in tests.items():
+            with self.subTest(test_id=test_id):
+                self.assertEqual(test["statuses"][0], "inprogress")
+                self.assertEqual(len(test["statuses"]), 2)
+                self.assertEqual(len(test["timestamps"]), 2)
+
     def setup_calls(self):
         if not os.path.exists(self.setup_log):
             return 0
@@ -431,11 +440,7 @@ class TestCommandLine(CommandLineTestCase):
             "sample.test_fixtures.Fine.test_one": "success",
             "sample.test_fixtures.Fine.test_two": "success",
         })
-        for test_id, test in tests.items():
-            with self.subTest(test_id=test_id):
-                self.assertEqual(test["statuses"][0], "inprogress")
-                self.assertEqual(len(test["statuses"]), 2)
-                self.assertEqual(len(test["timestamps"]), 2)
+        self.assert_started_then_ended(tests)
 
         files = tests[prefix + "test_pass"]["files"]
         self.assertEqual(files["stdout"], ("text/plain;charset=utf8", b"hello from test_pass\n"))
@@ -802,11 +807,7 @@ class TestWorker(WorkerTestCase):
             "sample.test_fixtures.Fine.test_one": "success",
             "sample.test_fixtures.Fine.test_two": "success",
         })
-        for test_id, test in tests.items():
-            with self.subTest(test_id=test_id):
-                self.assertEqual(test["statuses"][0], "inprogress")
-                self.assertEqual(len(test["statuses"]), 2)
-                self.assertEqual(len(test["timestamps"]), 2)
+        self.assert_started_then_ended(tests)
         fixture = tests["setUpClass (sample.test_fixtures.BrokenClassFixture)"]
         self.assertIn(b"ValueError: fixture is broken", fixture["files"]["traceback"][1])
         never = tests["sample.test_fixtures.BrokenClassFixture.test_never_runs"]
