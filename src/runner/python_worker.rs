@@ -2,7 +2,7 @@
 //!
 //! Python compiles a script it runs on every start, but caches the bytecode
 //! of a module it imports. So the worker is written out as a module,
-//! `testr_subunit.py`, beside a launcher of three lines that imports it, in
+//! `testr_subunit.py`, beside a small launcher that imports it, in
 //! a directory kept between runs: only the first worker ever started
 //! compiles the module's 1,500 lines (about 10 ms of CPU a worker, paid by
 //! every worker of every run otherwise). The directory's name holds a hash
