@@ -22,16 +22,11 @@ pub fn fake_worker() -> PathBuf {
 /// A project whose workers are fake workers listing `ids`; `more` is added
 /// to `[DEFAULT]`.
 pub fn fake_project(ids: &[&str], more: &str) -> Project {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nworker_command=python3 {} --worker {}\n{more}",
-            fake_worker().display(),
-            ids.join(" ")
-        ),
-    );
-    project
+    Project::with_config(format!(
+        "[DEFAULT]\nworker_command=python3 {} --worker {}\n{more}",
+        fake_worker().display(),
+        ids.join(" ")
+    ))
 }
 
 /// A temporary project directory, removed when dropped.
@@ -51,6 +46,13 @@ impl Project {
     pub fn new() -> Project {
         let project = Project::empty();
         project.testr(["init"]).run().success();
+        project
+    }
+
+    /// A project with a repository and this `.testr.conf`.
+    pub fn with_config(conf: impl AsRef<[u8]>) -> Project {
+        let project = Project::new();
+        project.write(".testr.conf", conf);
         project
     }
 

@@ -26,8 +26,7 @@ fn validated(name: &str, document: &str) -> serde_json::Value {
 
 /// A 2×2 matrix where x fails on py311 only, loaded as two runs.
 fn matrix() -> Project {
-    let project = Project::new();
-    project.write(".testr.conf", "[DEFAULT]\nprofile_tags = py311 py312\n");
+    let project = Project::with_config("[DEFAULT]\nprofile_tags = py311 py312\n");
     let py311 = Stream::new()
         .test_with_tags("x", Status::Fail, 3, &["py311"])
         .test_with_tags("y", Status::Skip, 1, &["py311"])
@@ -168,14 +167,10 @@ fn jq(filter: &str, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn list_tests_json_validates_and_a_jq_selection_round_trips_into_run() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nprofiles = py311 py312\nworker_command=python3 {} --worker fake.pass_1 fake.fail_2\n",
-            fake_worker().display()
-        ),
-    );
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nprofiles = py311 py312\nworker_command=python3 {} --worker fake.pass_1 fake.fail_2\n",
+        fake_worker().display()
+    ));
     let listed = project.testr(["list-tests", "--json"]).run().success();
     let doc = validated("list-tests", &listed.stdout());
     assert_eq!(doc["tests"].as_array().unwrap().len(), 4);

@@ -164,15 +164,11 @@ fn plan_strict_refuses_tests_no_segment_names() {
 #[test]
 fn records_place_a_test_per_profile() {
     let fake = fake_worker();
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nprofiles = py311 py312\n\
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nprofiles = py311 py312\n\
              worker_command=python3 {} --worker fake.sleep-0.1_x fake.pass_y\n",
-            fake.display()
-        ),
-    );
+        fake.display()
+    ));
     let plan = project.write(
         "plan.json",
         json!({"version": 1, "segments": [

@@ -7,9 +7,7 @@ use crate::harness::{Project, Stream};
 const ERROR: i32 = 3;
 
 fn project_with_profile_tags(tags: &str) -> Project {
-    let project = Project::new();
-    project.write(".testr.conf", format!("[DEFAULT]\nprofile_tags = {tags}\n"));
-    project
+    Project::with_config(format!("[DEFAULT]\nprofile_tags = {tags}\n"))
 }
 
 /// x fails on py311 and passes on py312, loaded one after the other.

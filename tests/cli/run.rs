@@ -152,14 +152,10 @@ fn output_that_is_not_subunit_is_kept() {
 
 #[test]
 fn a_worker_that_cannot_start_is_an_error_and_stores_nothing() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nworker_command=FAKE_WORKER_START_FAIL=4 python3 {} --worker fake.pass_1\n",
-            fake_worker().display()
-        ),
-    );
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nworker_command=FAKE_WORKER_START_FAIL=4 python3 {} --worker fake.pass_1\n",
+        fake_worker().display()
+    ));
     project.testr(["run"]).run().status(3).error_line(&[
         "failed to list the tests with",
         "exited with status 4",
@@ -183,17 +179,12 @@ fn a_worker_that_cannot_start_is_an_error_and_stores_nothing() {
 
 /// A classic `test_command` project: the fake worker in batch mode.
 fn classic_project(ids: &[&str], more: &str) -> Project {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION\n\
-             test_list_option=--list {}\ntest_id_option=--run --load-list $IDFILE\n{more}",
-            fake_worker().display(),
-            ids.join(" ")
-        ),
-    );
-    project
+    Project::with_config(format!(
+        "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION\n\
+         test_list_option=--list {}\ntest_id_option=--run --load-list $IDFILE\n{more}",
+        fake_worker().display(),
+        ids.join(" ")
+    ))
 }
 
 #[test]
@@ -214,16 +205,12 @@ fn a_classic_test_command_runs_in_batches_and_survives_a_crash() {
 
 #[test]
 fn a_classic_process_that_exits_non_zero_without_failures_adds_process_returncode() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION; exit 5\n\
-             test_list_option=--list fake.pass_1 fake.pass_2\n\
-             test_id_option=--run --load-list $IDFILE\n",
-            fake_worker().display()
-        ),
-    );
+    let project = Project::with_config(format!(
+        "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION; exit 5\n\
+         test_list_option=--list fake.pass_1 fake.pass_2\n\
+         test_id_option=--run --load-list $IDFILE\n",
+        fake_worker().display()
+    ));
     let run = project
         .testr(["run", "--concurrency", "1"])
         .run()
@@ -237,11 +224,7 @@ fn a_classic_process_that_exits_non_zero_without_failures_adds_process_returncod
 
 #[test]
 fn a_classic_command_that_reports_nothing_is_an_error() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        "[DEFAULT]\ntest_command=echo broken >&2; exit 2\n",
-    );
+    let project = Project::with_config("[DEFAULT]\ntest_command=echo broken >&2; exit 2\n");
     project.testr(["run"]).run().status(3).error_line(&[
         "reported no results",
         "exited with status 2",
@@ -252,16 +235,12 @@ fn a_classic_command_that_reports_nothing_is_an_error() {
 
 #[test]
 fn ids_are_quoted_for_the_shell_whatever_they_hold() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION\n\
-             test_list_option=--list 'fake.pass_a b' \"fake.pass_it's\" 'fake.pass_$HOME;`x`'\n\
-             test_id_option=--run $IDLIST\n",
-            fake_worker().display()
-        ),
-    );
+    let project = Project::with_config(format!(
+        "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION\n\
+         test_list_option=--list 'fake.pass_a b' \"fake.pass_it's\" 'fake.pass_$HOME;`x`'\n\
+         test_id_option=--run $IDLIST\n",
+        fake_worker().display()
+    ));
     project.testr(["run", "--concurrency", "1"]).run().success();
     assert_eq!(
         project.statuses(),
@@ -409,16 +388,12 @@ fn filters_and_load_lists_select_tests_and_leave_other_failures_alone() {
 #[test]
 fn configured_profiles_run_as_one_run_with_their_tags() {
     let fake = fake_worker();
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nprofiles = py311 py312\n\
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nprofiles = py311 py312\n\
              worker_command=python3 {fake} --worker fake.pass_1 fake.skip_$PROFILE\n\
              [profile py312]\nworker_command=python3 {fake} --worker fake.pass_1 fake.fail_2\n",
-            fake = fake.display()
-        ),
-    );
+        fake = fake.display()
+    ));
     let run = project.testr(["run", "--concurrency", "2"]).run().status(1);
     assert!(
         run.stdout()
@@ -461,15 +436,11 @@ fn configured_profiles_run_as_one_run_with_their_tags() {
 #[test]
 fn list_tests_is_flat_for_one_profile_and_json_for_several() {
     let fake = fake_worker();
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nprofiles = py311 py312\n\
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nprofiles = py311 py312\n\
              worker_command=python3 {fake} --worker fake.pass_1 fake.pass_2 fake.skip_3\n",
-            fake = fake.display()
-        ),
-    );
+        fake = fake.display()
+    ));
     project
         .testr(["list-tests"])
         .run()
@@ -501,9 +472,7 @@ fn list_tests_is_flat_for_one_profile_and_json_for_several() {
 
 #[test]
 fn list_tests_reads_a_classic_listing_even_as_plain_text() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
+    let project = Project::with_config(
         "[DEFAULT]\ntest_command=printf 'a.one\\na.two\\n' $LISTOPT\ntest_list_option=\n",
     );
     assert_eq!(
@@ -646,14 +615,10 @@ fn a_command_that_lists_no_tests_stores_nothing() {
 
 #[test]
 fn a_worker_that_exits_non_zero_at_the_end_adds_process_returncode() {
-    let project = Project::new();
-    project.write(
-        ".testr.conf",
-        format!(
-            "[DEFAULT]\nworker_command=python3 {} --worker fake.pass_1; exit 4\n",
-            fake_worker().display()
-        ),
-    );
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nworker_command=python3 {} --worker fake.pass_1; exit 4\n",
+        fake_worker().display()
+    ));
     project
         .testr(["run", "--concurrency", "1"])
         .run()
