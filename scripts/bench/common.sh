@@ -76,3 +76,37 @@ setup_testr() {
     fi
     [[ -x "$TESTR" ]] || die "TESTR=$TESTR is not executable"
 }
+
+# The scratch directory: $WORK when set (created if missing, never removed),
+# else a new PREFIX.XXXXXX under $TMPDIR. Sets WORK (absolute) and
+# WORK_OWNED (1 when made here: the caller's exit trap may remove it).
+make_work_dir() {
+    local prefix=$1
+    if [[ -n "${WORK:-}" ]]; then
+        mkdir -p "$WORK"
+        WORK_OWNED=0
+    else
+        WORK="$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX")"
+        WORK_OWNED=1
+    fi
+    WORK="$(cd "$WORK" && pwd)"
+}
+
+# make_work_dir, then SUITES (generated suites and each tool's copies,
+# removed at exit unless WORK was given or KEEP_WORK=1) and LOGS (every
+# run's output, always kept), both emptied first.
+setup_suites_and_logs() {
+    make_work_dir "$1"
+    SUITES="$WORK/suites"
+    LOGS="$WORK/logs"
+    rm -rf "$SUITES" "$LOGS"
+    mkdir -p "$SUITES" "$LOGS"
+    trap remove_suites EXIT
+}
+
+remove_suites() {
+    if ((WORK_OWNED)) && [[ "${KEEP_WORK:-0}" != 1 ]]; then
+        rm -rf "$SUITES"
+    fi
+    say "logs: $LOGS"
+}

@@ -61,30 +61,11 @@ export SYNTH_PHASE=a
 # ---------------------------------------------------------------- setup ----
 
 setup_work() {
-    if [[ -n "${WORK:-}" ]]; then
-        mkdir -p "$WORK"
-        WORK_OWNED=0
-    else
-        WORK="$(mktemp -d "${TMPDIR:-/tmp}/testr-plan-bench.XXXXXX")"
-        WORK_OWNED=1
-    fi
-    WORK="$(cd "$WORK" && pwd)"
-    SUITES="$WORK/suites"   # generated suites and each tool's copies
-    LOGS="$WORK/logs"       # every run's output; kept
-    rm -rf "$SUITES" "$LOGS"
-    mkdir -p "$SUITES" "$LOGS"
+    setup_suites_and_logs testr-plan-bench
     RESULTS="$LOGS/results.tsv"
     CASES="$LOGS/cases.tsv"
     printf 'kind\trep\tcase\ttool\tpart\twall\town\tchildren\trc\tran\tlog\n' >"$RESULTS"
     : >"$CASES"
-    trap cleanup EXIT
-}
-
-cleanup() {
-    if ((WORK_OWNED)) && [[ "${KEEP_WORK:-0}" != 1 ]]; then
-        rm -rf "$SUITES"
-    fi
-    say "logs: $LOGS"
 }
 
 

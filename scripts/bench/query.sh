@@ -68,14 +68,7 @@ source "$SCRIPT_DIR/common.sh"
 # ---------------------------------------------------------------- setup ----
 
 setup_work() {
-    if [[ -n "${WORK:-}" ]]; then
-        mkdir -p "$WORK"
-        WORK_OWNED=0
-    else
-        WORK="$(mktemp -d "${TMPDIR:-/tmp}/testr-bench.XXXXXX")"
-        WORK_OWNED=1
-    fi
-    WORK="$(cd "$WORK" && pwd)"
+    make_work_dir testr-bench
     trap cleanup EXIT
 }
 

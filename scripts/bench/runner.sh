@@ -56,28 +56,9 @@ GEN_SUITE="${GEN_SUITE:-$REPO_ROOT/../shared/bench/gen_suite.py}"
 # ---------------------------------------------------------------- setup ----
 
 setup_work() {
-    if [[ -n "${WORK:-}" ]]; then
-        mkdir -p "$WORK"
-        WORK_OWNED=0
-    else
-        WORK="$(mktemp -d "${TMPDIR:-/tmp}/testr-runner-bench.XXXXXX")"
-        WORK_OWNED=1
-    fi
-    WORK="$(cd "$WORK" && pwd)"
-    SUITES="$WORK/suites"   # generated suites and each tool's copies
-    LOGS="$WORK/logs"       # every run's output; kept
-    rm -rf "$SUITES" "$LOGS"
-    mkdir -p "$SUITES" "$LOGS"
+    setup_suites_and_logs testr-runner-bench
     RESULTS="$LOGS/results.tsv"
     printf 'kind\trep\tcase\tphase\ttool\twall\town_cpu\tchildren_cpu\trc\tran\n' >"$RESULTS"
-    trap cleanup EXIT
-}
-
-cleanup() {
-    if ((WORK_OWNED)) && [[ "${KEEP_WORK:-0}" != 1 ]]; then
-        rm -rf "$SUITES"
-    fi
-    say "logs: $LOGS"
 }
 
 
