@@ -820,7 +820,7 @@ class TestWorker(WorkerTestCase):
         worker.read_listing()
         test = worker.run("no.such.test")["no.such.test"]
         self.assertEqual(test["statuses"], ["inprogress", "fail"])
-        self.assertIn(b"no test with id no.such.test was found by discovery",
+        self.assertIn(b"no test with id no.such.test was loaded",
                       test["files"]["traceback"][1])
         # The worker carries on.
         tests = worker.run("sample.test_fixtures.Fine.test_one")
@@ -830,8 +830,7 @@ class TestWorker(WorkerTestCase):
     def test_usage_errors_exit_2(self):
         with open(os.path.join(self.dir, "ids.txt"), "w") as handle:
             handle.write("sample.test_fixtures.Fine.test_one\n")
-        for args in (["--worker", "sample.test_fixtures.Fine.test_one"],
-                     ["--worker", "--load-list", "ids.txt"],
+        for args in (["--worker", "--load-list", "ids.txt"],
                      ["--worker", "--list"]):
             with self.subTest(args=args):
                 code, events, stderr = self.run_script(*args)
@@ -1142,6 +1141,195 @@ class TestWorkerImportErrors(WorkerTestCase):
         test = worker.run("broken.test_ok.Ok.test_ok")["broken.test_ok.Ok.test_ok"]
         self.assertEqual(test["statuses"], ["inprogress", "success"])
         self.assertEqual(worker.close(), (0, []))
+
+
+# --------------------------------------------------------------------------
+# What to load: unittest's command line, in worker and batch mode
+# --------------------------------------------------------------------------
+
+GRAMMAR_PROJECT = {
+    # The project's own code, which the tests import from the working
+    # directory, as they do under python -m unittest.
+    "mylib/__init__.py": "VALUE = 42\n",
+    "synth/__init__.py": "",
+    "synth/test_a.py": '''
+        import unittest
+        import mylib
+
+        class A(unittest.TestCase):
+            def test_1(self):
+                self.assertEqual(mylib.VALUE, 42)
+
+            def test_2(self):
+                pass
+    ''',
+    "synth/test_b.py": '''
+        import unittest
+
+        class B(unittest.TestCase):
+            def test_1(self):
+                pass
+    ''',
+    # Found only with the pattern check_*.py.
+    "synth/check_c.py": '''
+        import unittest
+
+        class C(unittest.TestCase):
+            def test_1(self):
+                pass
+    ''',
+    # Not a package: its modules are top level once it is the start dir.
+    "tests/test_flat.py": '''
+        import unittest
+        import mylib
+
+        class Flat(unittest.TestCase):
+            def test_1(self):
+                self.assertEqual(mylib.VALUE, 42)
+    ''',
+}
+
+SYNTH_IDS = ["synth.test_a.A.test_1", "synth.test_a.A.test_2", "synth.test_b.B.test_1"]
+
+
+class LoadingTestCase(WorkerTestCase):
+
+    def list_and_run_all(self, *args):
+        """Start a worker with ``args``, send it every id it lists, close
+        its stdin; returns (listed ids, {id: final statuses in order},
+        the packets after the listing). Fails unless it exits 0."""
+        worker = self.start_worker(*args)
+        ids, _, _ = worker.read_listing()
+        worker.send(*ids)
+        code, events = worker.close()
+        self.assertEqual(code, 0, worker.stderr())
+        finals = {}
+        for event in events:
+            if event["test_id"] is not None and event["status"] in FINAL:
+                finals.setdefault(event["test_id"], []).append(event["status"])
+        return ids, finals, events
+
+
+class TestWorkerCommandLines(LoadingTestCase):
+    """The arguments of `python -m unittest` (and of subunit.run,
+    testtools.run and stestr's runner) after --worker say what to load."""
+
+    project = GRAMMAR_PROJECT
+
+    def test_each_form_lists_and_runs_what_unittest_loads(self):
+        forms = [
+            (["discover", "-t", ".", "synth"], SYNTH_IDS),
+            (["discover", "-t", "./", "./synth"], SYNTH_IDS),
+            # No arguments: start dir ".", which holds one package of tests.
+            (["discover"], SYNTH_IDS),
+            # A positional start dir that is not a package: it is the top.
+            (["discover", "tests"], ["test_flat.Flat.test_1"]),
+            (["discover", "synth", "check_*.py", "."], ["synth.check_c.C.test_1"]),
+            (["discover", "-s", "synth", "-p", "check_*.py", "-t", "."],
+             ["synth.check_c.C.test_1"]),
+            (["DISCOVER", "--start-directory", "synth", "--top-level-directory", "."],
+             SYNTH_IDS),
+            # The options before any `discover`, as `testr init` writes them.
+            (["--start-dir", "synth", "--top-level-dir", "."], SYNTH_IDS),
+            (["-s", "synth", "-t", ".", "discover", "-p", "check_*.py"],
+             ["synth.check_c.C.test_1"]),
+            # Names: modules, a class, a test, in the order given.
+            (["synth.test_b", "synth.test_a"],
+             ["synth.test_b.B.test_1", "synth.test_a.A.test_1", "synth.test_a.A.test_2"]),
+            (["synth.test_a.A", "synth.test_b.B.test_1"], SYNTH_IDS),
+            (["synth.test_a.A.test_2"], ["synth.test_a.A.test_2"]),
+            # A package loads what its own module holds, as with unittest.
+            (["synth"], []),
+        ]
+        for args, expected in forms:
+            with self.subTest(args=args):
+                ids, finals, _ = self.list_and_run_all(*args)
+                self.assertEqual(ids, expected)
+                self.assertEqual(finals, {test_id: ["success"] for test_id in expected})
+
+    def test_discovery_arguments_in_batch_mode(self):
+        code, events, _ = self.run_script("discover", "-t", ".", "synth", "--list")
+        self.assertEqual(code, 0)
+        self.assertEqual([e["test_id"] for e in events], SYNTH_IDS)
+        self.assertEqual(set(e["status"] for e in events), {"exists"})
+
+        id_file = os.path.join(self.dir, "ids.txt")
+        with open(id_file, "w") as handle:
+            handle.write("synth.check_c.C.test_1\n")
+        code, events, _ = self.run_script("--load-list", id_file, "discover", "synth",
+                                          "check_*.py", ".")
+        self.assertEqual(code, 0)
+        self.assertEqual({k: v["statuses"] for k, v in by_test(events).items()},
+                         {"synth.check_c.C.test_1": ["inprogress", "success"]})
+
+    def test_a_missing_start_dir_is_named_on_one_line(self):
+        for args in (["--worker", "discover", "no_such_dir"],
+                     ["--worker", "discover", "-s", "no_such_dir"],
+                     ["discover", "no_such_dir", "--list"]):
+            with self.subTest(args=args):
+                code, events, stderr = self.run_script(*args)
+                self.assertEqual(code, 2)
+                self.assertEqual(events, [])
+                self.assertEqual(stderr.count(b"\n"), 1, stderr)
+                self.assertIn(b"cannot discover tests", stderr)
+                self.assertIn(b"no_such_dir", stderr)
+
+    def test_usage_errors_exit_2(self):
+        for args, message in [
+                (["--worker", "discover", "synth", "test*.py", ".", "extra"],
+                 b"discover takes at most START, PATTERN and TOP, not: synth test*.py . extra"),
+                (["--worker", "--start-dir", "synth", "synth.test_a"],
+                 b"go with discovery, not with test names"),
+                (["discover", "--share-discovery"], b"--share-discovery goes with --worker")]:
+            with self.subTest(args=args):
+                code, events, stderr = self.run_script(*args)
+                self.assertEqual(code, 2)
+                self.assertEqual(events, [])
+                self.assertIn(message, stderr)
+
+
+IMPORT_FAILURES_PROJECT = dict(TestImportErrors.project, **{
+    "broken/test_raises.py": 'raise RuntimeError("refuses to be imported")\n',
+    "broken/test_skipped.py": 'import unittest\nraise unittest.SkipTest("needs a database")\n',
+})
+
+
+class TestImportFailuresByName(LoadingTestCase):
+    """A module that cannot be imported is a failing test named after it,
+    whether it was discovered or named; the others still run."""
+
+    project = IMPORT_FAILURES_PROJECT
+
+    def test_failed_modules_are_named_and_the_rest_runs(self):
+        raised = b"RuntimeError: refuses to be imported"
+        missing = b"No module named 'no_such_module_anywhere'"
+        for args, broken in [
+                (["broken.test_broken", "broken.test_raises", "broken.test_ok",
+                  "broken.test_skipped"],
+                 {"unittest.loader._FailedTest.test_broken": missing,
+                  "unittest.loader._FailedTest.broken.test_raises": raised}),
+                (["discover", "-t", ".", "broken"],
+                 {"unittest.loader._FailedTest.broken.test_broken": missing,
+                  "unittest.loader._FailedTest.broken.test_raises": raised})]:
+            with self.subTest(args=args):
+                worker = self.start_worker(*args)
+                ids, others, _ = worker.read_listing()
+                expected = dict({test_id: "fail" for test_id in broken}, **{
+                    "broken.test_ok.Ok.test_ok": "success",
+                    "unittest.loader.ModuleSkipped.broken.test_skipped": "skip"})
+                self.assertEqual(sorted(ids), sorted(expected))
+                (attachment,) = others
+                self.assertEqual(attachment["file_name"], "import errors")
+                worker.send(*ids)
+                code, events = worker.close()
+                self.assertEqual(code, 0)
+                tests = by_test(events)
+                self.assertEqual({k: v["statuses"][-1] for k, v in tests.items()}, expected)
+                for test_id, text in broken.items():
+                    self.assertIn(text, attachment["file_bytes"])
+                    self.assertIn(text, tests[test_id]["files"]["traceback"][1])
+                skipped = tests["unittest.loader.ModuleSkipped.broken.test_skipped"]
+                self.assertEqual(skipped["files"]["reason"][1], b"needs a database")
 
 
 # --------------------------------------------------------------------------

@@ -13,18 +13,40 @@ long-lived worker (``--worker``). It is split into parts:
   callbacks into subunit events, capturing each test's stdout and stderr;
 * ``Worker`` runs tests one id at a time, keeping unittest's class and module
   fixtures up between consecutive tests as a normal run does;
-* ``main()`` is the command line: discovery, listing and running.
+* ``load_suite`` loads the tests as ``python -m unittest`` does for the
+  same arguments;
+* ``main()`` is the command line: loading, listing and running.
 
 Usage::
 
-    python3 testr_subunit.py [--start-dir DIR] [--top-level-dir DIR]
-                             [--pattern P] [--list] [--load-list FILE] [ids...]
-    python3 testr_subunit.py --worker [--share-discovery] [--start-dir DIR]
-                             [--top-level-dir DIR] [--pattern P]
+    python3 testr_subunit.py [DISCOVERY] [--list] [--load-list FILE] [ID ...]
+    python3 testr_subunit.py [--list] [--load-list FILE] discover [DISCOVERY]
+                             [START [PATTERN [TOP]]]
+    python3 testr_subunit.py --worker [--share-discovery] [DISCOVERY]
+                             [discover [DISCOVERY] [START [PATTERN [TOP]]]]
+    python3 testr_subunit.py --worker [--share-discovery] NAME ...
 
-Batch mode (the first form) runs every discovered test, or the given ids (a
-module or class name selects every test under it), in discovery order.
-``--list`` writes an ``exists`` packet per test instead.
+    DISCOVERY: [-s DIR] [-p PATTERN] [-t DIR], also spelt --start-dir or
+               --start-directory, --pattern, --top-level-dir or
+               --top-level-directory
+
+What to load is what ``python -m unittest`` (and so ``-m subunit.run``,
+``-m testtools.run``, ``-m stestr.subunit_runner.run``, whose arguments
+testr passes through) loads for the same arguments. Without names, tests
+are discovered from START (default ``.``) with PATTERN (default
+``test*.py``) and TOP (default START), given as options anywhere or as
+positional arguments after ``discover``, which win. With ``--worker``, the
+names of modules, packages, classes or tests are loaded instead, in the
+order given. Either way the ``load_tests`` protocol applies, and the working
+directory comes first on the import path, as under ``python -m``.
+
+Batch mode (the first two forms) runs every loaded test, or only those the
+ids select, given by ``--load-list`` or (without ``discover``) as arguments,
+in load order; a module or class name selects every test under it.
+``--list`` writes an ``exists`` packet per test instead. So positional
+names select in batch mode but load in worker mode: a worker never selects
+(testr sends it the ids to run), and batch mode keeps the meaning its
+callers rely on.
 
 Each test gives an ``inprogress`` packet (with a timestamp) when it starts,
 then its attachments (``traceback``, ``reason``, ``stdout``, ``stderr``), then
@@ -34,18 +56,20 @@ unexpected successes do not count, as in testr's summary), 2 on a usage
 error.
 
 Worker mode (``--worker``, worker protocol v1, see docs/worker-protocol.md)
-discovers the tests once, writes an ``exists`` packet per test and then the
+loads the tests once, writes an ``exists`` packet per test and then the
 end-of-listing marker (a packet with no test id carrying the file
 ``testr-listing-done`` whose content is the number of tests listed). Then it
 reads test ids from stdin, one a line, and runs each as soon as its line
 arrives, writing the same events as batch mode and flushing after each test.
 Every id read gets a final status: an unknown id, or a test that unittest
 does not run because its setUpClass or setUpModule failed, is reported as
-failed (skipped when the fixture raised SkipTest). At the end of stdin it
-tears the fixtures down and exits 0 whatever the outcomes; 2 on a usage error
-or when discovery fails. Unless a test left another thread running, it exits
-without the interpreter's teardown (atexit handlers still run): the run
-waits for the last worker's end.
+failed (skipped when the fixture raised SkipTest). At the end of stdin it tears the fixtures down and exits 0
+whatever the outcomes; 2 on a usage error or when discovery cannot start (a
+missing start dir). A module that cannot be imported is no such error: it is
+listed, and fails when run, as ``unittest.loader._FailedTest.<module>``.
+Unless a test left another thread running, it exits without the
+interpreter's teardown (atexit handlers still run): the run waits for the
+last worker's end.
 
 With ``--share-discovery`` the workers testr starts for one profile (they
 share ``TESTR_SHARED_DIR``) import the tests once: the first discovers and
@@ -61,6 +85,7 @@ import sys
 import time
 import traceback
 import unittest
+import unittest.loader
 import unittest.util
 import zlib
 
@@ -78,9 +103,10 @@ __all__ = [
     "SubunitTestResult",
     "Worker",
     "encode_varint",
-    "discover",
     "filter_suite",
     "iter_tests",
+    "load_names",
+    "load_suite",
     "main",
 ]
 
@@ -530,12 +556,45 @@ def filter_suite(suite, keep):
     return copy
 
 
-def discover(start_dir, pattern, top_level_dir):
-    """Discover tests as ``python -m unittest discover`` does; returns
-    (loader, suite)."""
+def load_suite(args):
+    """Load the tests that ``python -m unittest`` loads for the same
+    arguments: ``args.names`` as ``loadTestsFromNames`` loads them, or else
+    discovery from ``args.start_dir``. Returns (loader, suite). Raises
+    ImportError, TypeError or OSError when discovery cannot start (a missing
+    start dir)."""
     loader = unittest.TestLoader()
-    suite = loader.discover(start_dir, pattern=pattern, top_level_dir=top_level_dir)
+    if args.names:
+        suite = load_names(loader, args.names)
+    else:
+        suite = loader.discover(args.start_dir, pattern=args.pattern,
+                                top_level_dir=args.top_level_dir)
     return loader, suite
+
+
+def load_names(loader, names):
+    """Load module, package, class and test names as
+    ``loader.loadTestsFromNames(names)`` does, ``load_tests`` included.
+
+    unittest turns a name that fails to import with an ImportError into a
+    failing ``unittest.loader._FailedTest.<name>`` test (and its message
+    into ``loader.errors``), but lets any other exception out, which would
+    end the whole load. Here such a name becomes a failing test too, or a
+    skipped one for SkipTest, as discovery treats a module it cannot
+    import, so that the other names still run."""
+    suite = loader.suiteClass()
+    for name in names:
+        # unittest's own helpers, which discovery uses for the same cases.
+        try:
+            suite.addTest(loader.loadTestsFromName(name))
+        except unittest.SkipTest as error:
+            suite.addTest(unittest.loader._make_skipped_test(name, error, loader.suiteClass))
+        except Exception as error:
+            message = "Failed to load tests from %s\n%s" % (name, traceback.format_exc())
+            failed, message = unittest.loader._make_failed_test(
+                name, error, loader.suiteClass, message)
+            loader.errors.append(message)
+            suite.addTest(failed)
+    return suite
 
 
 def select(suite, wanted):
@@ -588,8 +647,10 @@ class Worker(object):
     def __init__(self, suite, writer, import_errors=()):
         self.writer = writer
         self.import_errors = list(import_errors)
-        # id -> test, in discovery order. An id discovered twice (a test
-        # class imported into a second test module) is listed and run once.
+        # id -> test, in load order. An id loaded twice (a test class
+        # imported into a second test module, a load_tests that adds a test
+        # twice) is listed once and runs once, as its first instance: ids
+        # are unique in a listing, and each gets one result.
         self.tests = {}
         for test in iter_tests(suite):
             self.tests.setdefault(test.id(), test)
@@ -625,7 +686,7 @@ class Worker(object):
         if test is None:
             result.report_error(
                 test_id,
-                "testr_subunit.py: no test with id %s was found by discovery\n" % (test_id,))
+                "testr_subunit.py: no test with id %s was loaded\n" % (test_id,))
             return
         result.awaited_id = test_id
         result.awaited_done = False
@@ -740,16 +801,25 @@ def _read_load_list(path):
         return [line.strip() for line in handle if line.strip()]
 
 
+# The first argument that makes the rest unittest's discovery arguments.
+DISCOVER = "discover"
+DEFAULT_START_DIR = "."
+DEFAULT_PATTERN = "test*.py"
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="testr_subunit.py",
         description="Run unittest tests and write the results to stdout as subunit v2.",
     )
-    parser.add_argument("--start-dir", "-s", default=".",
-                        help="directory to start discovery in (default: .)")
-    parser.add_argument("--top-level-dir", "-t", default=None,
+    # unittest's names for the discovery options, and the shorter ones that
+    # configurations written by `testr init --unittest` use.
+    parser.add_argument("--start-directory", "--start-dir", "-s", dest="start_dir",
+                        metavar="DIR", help="directory to start discovery in (default: .)")
+    parser.add_argument("--top-level-directory", "--top-level-dir", "-t",
+                        dest="top_level_dir", metavar="DIR",
                         help="top level directory of the project (default: the start dir)")
-    parser.add_argument("--pattern", "-p", default="test*.py",
+    parser.add_argument("--pattern", "-p", metavar="PATTERN",
                         help="file name pattern of test modules (default: test*.py)")
     parser.add_argument("--list", action="store_true",
                         help="write an 'exists' packet per test id instead of running")
@@ -762,9 +832,71 @@ def build_parser():
                              "state (Unix, Python 3.9+; otherwise ignored)")
     parser.add_argument("--load-list", metavar="FILE", action="append", default=[],
                         help="run the test ids in FILE, one a line")
-    parser.add_argument("ids", nargs="*", metavar="id",
-                        help="test ids to run (or a module/class name: every test under it)")
+    parser.add_argument("arguments", nargs="*", metavar="ARG",
+                        help="'discover' [START [PATTERN [TOP]]], as python -m unittest "
+                             "has it; otherwise, with --worker, module, package, class or "
+                             "test names to load instead of discovering, and without it, "
+                             "test ids to run (a module or class name: every test under it)")
     return parser
+
+
+def parse_command_line(argv):
+    """Parse the command line into (parser, args); exits 2 on a usage error.
+
+    The positional arguments are sorted out here: after ``discover``, they
+    are its START, PATTERN and TOP (which win over -s, -p and -t); without
+    it, in worker mode they are names to load, as ``python -m unittest
+    NAME...`` loads them (``args.names``), and in batch mode ids to select
+    from discovery (``args.ids``). A worker never selects: testr sends it
+    the ids to run, so a name there can only mean what to load.
+    """
+    parser = build_parser()
+    # Intermixed: options may follow the positional arguments, as in
+    # `discover -t . pkg --list`.
+    args = parser.parse_intermixed_args(argv)
+    positional = args.arguments
+    args.names = []
+    args.ids = []
+    if positional and positional[0].lower() == DISCOVER:
+        _take_discovery_arguments(parser, args, positional[1:])
+    elif args.worker:
+        args.names = positional
+    else:
+        args.ids = positional
+    if args.names and (args.start_dir, args.pattern, args.top_level_dir) != (None,) * 3:
+        parser.error("--start-dir, --pattern and --top-level-dir go with discovery, "
+                     "not with test names")
+    if args.start_dir is None:
+        args.start_dir = DEFAULT_START_DIR
+    if args.pattern is None:
+        args.pattern = DEFAULT_PATTERN
+    if args.worker and (args.load_list or args.list):
+        parser.error("--worker takes no --load-list or --list: it lists every test, "
+                     "then runs the ids read from stdin")
+    if args.share_discovery and not args.worker:
+        parser.error("--share-discovery goes with --worker")
+    return parser, args
+
+
+def _take_discovery_arguments(parser, args, arguments):
+    if len(arguments) > 3:
+        parser.error("discover takes at most START, PATTERN and TOP, not: %s"
+                     % (" ".join(arguments),))
+    for dest, value in zip(("start_dir", "pattern", "top_level_dir"), arguments):
+        setattr(args, dest, value)
+
+
+def _put_cwd_on_path():
+    """Put the working directory first on the import path, as ``python -m
+    unittest`` (or subunit.run, testtools.run, stestr's runner) has it:
+    names are imported from there, and tests import the project's code from
+    there whatever the top level dir. Not under ``python -P``, which asks
+    for no such entry."""
+    if getattr(sys.flags, "safe_path", False):
+        return
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
 
 
 def main(argv=None, stdout=None, stdin=None):
@@ -775,15 +907,10 @@ def main(argv=None, stdout=None, stdin=None):
     binary stream of test ids for ``--worker``; by default the process's
     stdin (see ``_claim_stdin``).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
+    parser, args = parse_command_line(argv)
+    _put_cwd_on_path()
     if args.worker:
-        if args.ids or args.load_list or args.list:
-            parser.error("--worker takes no test ids, --load-list or --list: "
-                         "it lists every test, then runs the ids read from stdin")
         return _worker_main(args, stdout, stdin)
-    if args.share_discovery:
-        parser.error("--share-discovery goes with --worker")
 
     wanted = list(args.ids)
     for path in args.load_list:
@@ -798,7 +925,7 @@ def main(argv=None, stdout=None, stdin=None):
     writer = StreamWriter(stdout if stdout is not None else _claim_stdout())
 
     try:
-        loader, suite = discover(args.start_dir, args.pattern, args.top_level_dir)
+        loader, suite = load_suite(args)
     except (ImportError, TypeError, OSError) as error:
         # unittest raises these for a start dir that is missing or cannot be
         # imported: a usage error rather than a test failure.
@@ -866,7 +993,7 @@ def _worker_main(args, stdout, stdin):
     writer = StreamWriter(packets)
     try:
         try:
-            loader, suite = discover(args.start_dir, args.pattern, args.top_level_dir)
+            loader, suite = load_suite(args)
         except (ImportError, TypeError, OSError) as error:
             sys.stderr.write("testr_subunit.py: cannot discover tests: %s\n" % (error,))
             return 2
@@ -999,7 +1126,7 @@ def _identity(args):
         "version": sys.version,
         "cwd": os.getcwd(),
         "path": list(sys.path),
-        "discover": [args.start_dir, args.pattern, args.top_level_dir],
+        "load": [args.names, args.start_dir, args.pattern, args.top_level_dir],
     }
 
 
