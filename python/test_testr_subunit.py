@@ -1,4 +1,5 @@
-"""Tests of testr_subunit.py (standard library only).
+"""Tests of testr_subunit.py (standard library only, but for the tests of
+testscenarios suites, skipped when it is not installed).
 
 Run with:  python3 -m unittest discover -s python -p 'test_*.py'
 
@@ -1286,6 +1287,152 @@ class TestWorkerCommandLines(LoadingTestCase):
                 self.assertEqual(code, 2)
                 self.assertEqual(events, [])
                 self.assertIn(message, stderr)
+
+
+LOAD_TESTS_PROJECT = {
+    "mult/__init__.py": '''
+        # A package that gathers its tests itself: discovery and loading it
+        # by name both go through this.
+        def load_tests(loader, standard_tests, pattern):
+            from mult import test_mult
+            standard_tests.addTests(loader.loadTestsFromModule(test_mult))
+            return standard_tests
+    ''',
+    "mult/log.py": FIXTURE_PROJECT["fix/log.py"],
+    "mult/test_mult.py": '''
+        import unittest
+        from mult.log import log
+
+        class Doubling(unittest.TestCase):
+            def __init__(self, methodName="runTest", factor=1):
+                super(Doubling, self).__init__(methodName)
+                self.factor = factor
+
+            def id(self):
+                return "%s(factor=%d)" % (super(Doubling, self).id(), self.factor)
+
+            def test_double(self):
+                log("double %d" % self.factor)
+
+        class Once(unittest.TestCase):
+            def test_once(self):
+                log("once")
+
+        def load_tests(loader, standard_tests, pattern):
+            suite = unittest.TestSuite()
+            suite.addTests(Doubling("test_double", factor) for factor in (2, 3))
+            # The same test twice: one id.
+            suite.addTests(loader.loadTestsFromTestCase(Once))
+            suite.addTests(loader.loadTestsFromTestCase(Once))
+            return suite
+    ''',
+}
+
+MULT_IDS = ["mult.test_mult.Doubling.test_double(factor=2)",
+            "mult.test_mult.Doubling.test_double(factor=3)",
+            "mult.test_mult.Once.test_once"]
+
+
+class TestLoadTestsProtocol(LoadingTestCase):
+
+    project = LOAD_TESTS_PROJECT
+
+    def test_the_listing_is_what_runs(self):
+        for args in (["discover", "-t", ".", "mult"], ["mult"], ["mult.test_mult"]):
+            with self.subTest(args=args):
+                if os.path.exists(self.setup_log):
+                    os.unlink(self.setup_log)
+                ids, finals, _ = self.list_and_run_all(*args)
+                self.assertEqual(ids, MULT_IDS)
+                # One result per listed id, and nothing else; the test
+                # added twice runs once.
+                self.assertEqual(finals, {test_id: ["success"] for test_id in MULT_IDS})
+                self.assertEqual(self.log_lines(), ["double 2", "double 3", "once"])
+
+    def test_batch_mode_lists_what_it_runs(self):
+        code, listed, _ = self.run_script("discover", "-t", ".", "mult", "--list")
+        self.assertEqual(code, 0)
+        code, events, _ = self.run_script("discover", "-t", ".", "mult")
+        self.assertEqual(code, 0)
+        ran = [e["test_id"] for e in events if e["status"] in FINAL]
+        # As unittest runs the suite: the test added twice, twice.
+        self.assertEqual(ran, MULT_IDS + ["mult.test_mult.Once.test_once"])
+        self.assertEqual([e["test_id"] for e in listed], ran)
+
+
+try:
+    import testscenarios  # noqa: F401
+except ImportError:
+    testscenarios = None
+
+SCENARIOS_PROJECT = {
+    "scen/__init__.py": "",
+    "scen/log.py": FIXTURE_PROJECT["fix/log.py"],
+    "scen/test_scen.py": '''
+        import unittest
+        import testscenarios
+        from scen.log import log
+
+        class Sized(testscenarios.WithScenarios, unittest.TestCase):
+            scenarios = [("small", {"size": 1}), ("big", {"size": 100})]
+
+            @classmethod
+            def setUpClass(cls):
+                log("setUpClass Sized")
+
+            def test_positive(self):
+                log("test_positive %d" % self.size)
+
+            def test_small(self):
+                self.assertLess(self.size, 10)
+
+        class NoScenarios(testscenarios.TestWithScenarios):
+            def test_plain(self):
+                pass
+    ''',
+}
+
+SIZED = "scen.test_scen.Sized."
+SCENARIO_IDS = ["scen.test_scen.NoScenarios.test_plain",
+                SIZED + "test_positive(small)", SIZED + "test_positive(big)",
+                SIZED + "test_small(small)", SIZED + "test_small(big)"]
+
+
+@unittest.skipIf(testscenarios is None, "testscenarios is not installed")
+class TestScenarios(LoadingTestCase):
+    """testscenarios' WithScenarios tests multiply themselves when they run:
+    the listing holds their scenarios, each of which runs on its own."""
+
+    project = SCENARIOS_PROJECT
+
+    def test_the_listing_holds_the_scenarios(self):
+        for args in ([], ["scen.test_scen"]):
+            with self.subTest(args=args):
+                ids, finals, _ = self.list_and_run_all(*args)
+                self.assertEqual(ids, SCENARIO_IDS)
+                expected = {test_id: ["success"] for test_id in SCENARIO_IDS}
+                expected[SIZED + "test_small(big)"] = ["fail"]
+                self.assertEqual(finals, expected)
+
+    def test_a_scenario_runs_alone(self):
+        worker = self.start_worker()
+        worker.read_listing()
+        tests = worker.run(SIZED + "test_positive(big)")
+        self.assertEqual({k: v["statuses"] for k, v in tests.items()},
+                         {SIZED + "test_positive(big)": ["inprogress", "success"]})
+        self.assertEqual(self.log_lines(), ["setUpClass Sized", "test_positive 100"])
+        test = worker.run(SIZED + "test_small(big)")[SIZED + "test_small(big)"]
+        self.assertIn(b"100 not less than 10", test["files"]["traceback"][1])
+        self.assertEqual(worker.close(), (0, []))
+
+    def test_batch_mode_lists_and_selects_scenarios(self):
+        code, events, _ = self.run_script("--list")
+        self.assertEqual(code, 0)
+        self.assertEqual([e["test_id"] for e in events], SCENARIO_IDS)
+        code, events, _ = self.run_script(SIZED + "test_small(small)")
+        self.assertEqual(code, 0)
+        self.assertEqual({k: v["statuses"] for k, v in by_test(events).items()},
+                         {SIZED + "test_small(small)": ["inprogress", "success"]})
 
 
 IMPORT_FAILURES_PROJECT = dict(TestImportErrors.project, **{

@@ -14,7 +14,7 @@ long-lived worker (``--worker``). It is split into parts:
 * ``Worker`` runs tests one id at a time, keeping unittest's class and module
   fixtures up between consecutive tests as a normal run does;
 * ``load_suite`` loads the tests as ``python -m unittest`` does for the
-  same arguments;
+  same arguments, and expands testscenarios' tests into their scenarios;
 * ``main()`` is the command line: loading, listing and running.
 
 Usage::
@@ -103,6 +103,7 @@ __all__ = [
     "SubunitTestResult",
     "Worker",
     "encode_varint",
+    "expand_scenarios",
     "filter_suite",
     "iter_tests",
     "load_names",
@@ -559,16 +560,16 @@ def filter_suite(suite, keep):
 def load_suite(args):
     """Load the tests that ``python -m unittest`` loads for the same
     arguments: ``args.names`` as ``loadTestsFromNames`` loads them, or else
-    discovery from ``args.start_dir``. Returns (loader, suite). Raises
-    ImportError, TypeError or OSError when discovery cannot start (a missing
-    start dir)."""
+    discovery from ``args.start_dir``. Returns (loader, suite), the suite's
+    scenarios expanded (see ``expand_scenarios``). Raises ImportError,
+    TypeError or OSError when discovery cannot start (a missing start dir)."""
     loader = unittest.TestLoader()
     if args.names:
         suite = load_names(loader, args.names)
     else:
         suite = loader.discover(args.start_dir, pattern=args.pattern,
                                 top_level_dir=args.top_level_dir)
-    return loader, suite
+    return loader, expand_scenarios(suite)
 
 
 def load_names(loader, names):
@@ -595,6 +596,43 @@ def load_names(loader, names):
             loader.errors.append(message)
             suite.addTest(failed)
     return suite
+
+
+def expand_scenarios(suite):
+    """Replace, in place, each test that testscenarios multiplies only when
+    it runs by the tests it runs as; returns ``suite``.
+
+    A ``testscenarios.WithScenarios`` test with scenarios runs as one test
+    per scenario, ``test_x(name)``, each a copy of it with the scenario
+    applied. Listed under its own id, it would never report that id, and
+    none of its scenarios could be run alone. Expanded here with
+    testscenarios' own ``generate_scenarios``, the listing holds the ids a
+    run reports, and running one of them runs that scenario only (a copy
+    has no scenarios left, so it runs as a plain test). testscenarios is
+    not imported for this: a suite that holds such a test imported it."""
+    testscenarios = sys.modules.get("testscenarios")
+    with_scenarios = getattr(testscenarios, "WithScenarios", None)
+    generate = getattr(testscenarios, "generate_scenarios", None)
+    if with_scenarios is not None and generate is not None:
+        _expand_in(suite, with_scenarios, generate)
+    return suite
+
+
+def _expand_in(suite, with_scenarios, generate):
+    if not isinstance(suite, unittest.TestSuite):
+        return
+    tests = []
+    for child in suite:
+        if isinstance(child, unittest.TestSuite):
+            _expand_in(child, with_scenarios, generate)
+            tests.append(child)
+        elif isinstance(child, with_scenarios) and getattr(child, "scenarios", None):
+            # Where the test was, beside its siblings of the same class:
+            # class and module fixtures run as they did.
+            tests.extend(generate(child))
+        else:
+            tests.append(child)
+    suite._tests[:] = tests
 
 
 def select(suite, wanted):
