@@ -1326,6 +1326,23 @@ LOAD_TESTS_PROJECT = {
             suite.addTests(loader.loadTestsFromTestCase(Once))
             return suite
     ''',
+    "grow/__init__.py": "",
+    "grow/test_grow.py": '''
+        import copy
+        import unittest
+
+        class Grows(unittest.TestCase):
+            """Runs as two tests of other ids, which no loader can foresee."""
+
+            def run(self, result=None):
+                for n in (1, 2):
+                    clone = copy.copy(self)
+                    clone.id = lambda n=n: "%s[%d]" % (Grows.id(self), n)
+                    unittest.TestCase.run(clone, result)
+
+            def test_twice(self):
+                pass
+    ''',
 }
 
 MULT_IDS = ["mult.test_mult.Doubling.test_double(factor=2)",
@@ -1358,6 +1375,22 @@ class TestLoadTestsProtocol(LoadingTestCase):
         # As unittest runs the suite: the test added twice, twice.
         self.assertEqual(ran, MULT_IDS + ["mult.test_mult.Once.test_once"])
         self.assertEqual([e["test_id"] for e in listed], ran)
+
+    def test_a_test_that_multiplies_when_run_does_not_fail(self):
+        listed = "grow.test_grow.Grows.test_twice"
+        worker = self.start_worker("grow.test_grow")
+        self.assertEqual(worker.read_listing()[0], [listed])
+        worker.send(listed)
+        tests = by_test(worker.read_until_final(listed))
+        self.assertEqual({k: v["statuses"] for k, v in tests.items()}, {
+            listed + "[1]": ["inprogress", "success"],
+            listed + "[2]": ["inprogress", "success"],
+            listed: ["inprogress", "skip"],
+        })
+        reason = tests[listed]["files"]["reason"][1]
+        self.assertIn(b"ran this test as other tests", reason)
+        self.assertIn((listed + "[1], " + listed + "[2]").encode(), reason)
+        self.assertEqual(worker.close(), (0, []))
 
 
 try:

@@ -63,7 +63,9 @@ reads test ids from stdin, one a line, and runs each as soon as its line
 arrives, writing the same events as batch mode and flushing after each test.
 Every id read gets a final status: an unknown id, or a test that unittest
 does not run because its setUpClass or setUpModule failed, is reported as
-failed (skipped when the fixture raised SkipTest). At the end of stdin it tears the fixtures down and exits 0
+failed (skipped when the fixture raised SkipTest); a test that ran as tests
+of other ids, which its listing could not foresee, as skipped, with a reason
+naming them. At the end of stdin it tears the fixtures down and exits 0
 whatever the outcomes; 2 on a usage error or when discovery cannot start (a
 missing start dir). A module that cannot be imported is no such error: it is
 listed, and fails when run, as ``unittest.loader._FailedTest.<module>``.
@@ -383,6 +385,8 @@ class SubunitTestResult(unittest.TestResult):
         # Set to True when a final status is written for ``awaited_id``.
         self.awaited_id = None
         self.awaited_done = False
+        # The ids of the tests started while ``awaited_id`` was awaited.
+        self.started_ids = []
         self._running = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -391,6 +395,8 @@ class SubunitTestResult(unittest.TestResult):
         super(SubunitTestResult, self).startTest(test)
         running = _Running(test)
         self._running = running
+        if self.awaited_id is not None:
+            self.started_ids.append(running.test_id)
         self.writer.event(running.test_id, "inprogress", _now())
         # Flushed at once so that a reader sees which test is running (and
         # which one hung, if it never finishes).
@@ -728,6 +734,7 @@ class Worker(object):
             return
         result.awaited_id = test_id
         result.awaited_done = False
+        result.started_ids = []
         suite = self._suite
         suite._tests[:] = (test,)
         # Not the top level: the suite keeps the fixtures up after the test.
@@ -739,8 +746,8 @@ class Worker(object):
 
     def _not_run(self, test):
         """Report a test that unittest passed over without reporting it:
-        its setUpClass or setUpModule failed (or raised SkipTest), or the
-        result was told to stop."""
+        its setUpClass or setUpModule failed (or raised SkipTest), the
+        result was told to stop, or it ran as other tests."""
         result = self.result
         cls = test.__class__
         if getattr(result, "_moduleSetUpFailed", False):
@@ -757,6 +764,14 @@ class Worker(object):
                 test.id(),
                 "testr_subunit.py: not run: %s failed; its error is reported "
                 "under that name\n" % (fixture,))
+        elif result.started_ids:
+            # A test that multiplies itself when it runs, in a way
+            # expand_scenarios does not know: what ran is reported as it
+            # ran, and its own id, which nothing reported, did not fail.
+            result.report_skip(
+                test.id(), "testr_subunit.py: unittest ran this test as other tests, "
+                           "whose results are reported under their own ids: %s"
+                           % (", ".join(result.started_ids),))
         else:
             result.report_error(test.id(), "testr_subunit.py: unittest did not run this test "
                                            "and reported nothing for it\n")
