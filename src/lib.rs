@@ -11,6 +11,7 @@ pub mod plan;
 pub mod repo;
 pub mod report;
 pub mod runner;
+pub mod shell;
 pub mod subunit;
 
 use std::ffi::OsString;

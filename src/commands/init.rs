@@ -6,7 +6,7 @@ use crate::cli::InitArgs;
 use crate::config;
 use crate::exit_codes;
 use crate::repo::Repository;
-use crate::runner::quote;
+use crate::shell::quote;
 
 pub fn run(ctx: &mut Context<'_>, args: &InitArgs) -> anyhow::Result<u8> {
     let Some(start_dir) = &args.unittest else {

@@ -2,10 +2,10 @@
 //! `$IDOPTION`, `$IDFILE`, `$IDLIST` and `$LISTOPT`, and testr's own
 //! `$PROFILE` and `$PYTHON_WORKER`, with every value quoted for the shell.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use crate::config::ClassicCommand;
+use crate::shell::quote;
 
 /// What a template's variables stand for, besides the ids.
 #[derive(Debug, Clone, Copy)]
@@ -89,17 +89,6 @@ pub fn uses_python_worker(template: &str) -> bool {
     template.contains("$PYTHON_WORKER")
 }
 
-/// `value` as one shell word: unchanged when it holds only characters the
-/// shell leaves alone, else in single quotes (a `'` becomes `'\''`).
-pub fn quote(value: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./,:=@%+".contains(c);
-    if !value.is_empty() && value.chars().all(plain) {
-        Cow::Borrowed(value)
-    } else {
-        Cow::Owned(format!("'{}'", value.replace('\'', r"'\''")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,14 +107,6 @@ mod tests {
         python_worker: None,
         extra_args: &[],
     };
-
-    #[test]
-    fn ids_are_quoted_whatever_they_hold() {
-        assert_eq!(quote("pkg.Test.test_a"), "pkg.Test.test_a");
-        assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(quote("it's $HOME `x`"), r"'it'\''s $HOME `x`'");
-        assert_eq!(quote(""), "''");
-    }
 
     #[test]
     fn classic_substitutions() {

@@ -15,7 +15,6 @@ mod schedule;
 mod spec;
 mod unix;
 
-pub use command::quote;
 pub use dispatch::LISTING_DONE;
 pub use error::RunError;
 pub use event::{RunEvent, RunReport, WorkerBalance};
