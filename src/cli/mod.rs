@@ -88,7 +88,7 @@ pub struct RunArgs {
     pub load_list_json: bool,
     /// How many tests run at once (default: test_run_concurrency, else the
     /// number of CPUs).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: Option<u16>,
     /// Accepted for compatibility: testr always runs tests in parallel.
     #[arg(long)]

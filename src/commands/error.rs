@@ -47,8 +47,11 @@ pub enum Error {
     SeveralConfiguredProfiles { known: String },
     #[error("bad filter `{pattern}`: {reason}")]
     BadFilter { pattern: String, reason: String },
-    #[error("bad --timeout `{value}`: expected a positive number of seconds")]
-    BadTimeout { value: String },
+    #[error("bad --timeout `{value}`: {problem}")]
+    BadTimeout {
+        value: String,
+        problem: crate::config::TimeoutError,
+    },
     #[error("failed to read --load-list {path}: {message}")]
     BadLoadList { path: PathBuf, message: String },
     #[error("failed to get the concurrency from test_run_concurrency `{command}`: {problem}")]

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::{Context, Error, select};
 use crate::cli::ListTestsArgs;
-use crate::config::Config;
 use crate::exit_codes;
 use crate::repo;
 use crate::report::json::{self, ProfilesDoc};
@@ -27,7 +26,7 @@ struct ListedTest {
 }
 
 pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = select::load_config(ctx)?;
     if args.profiles {
         let configured = config.profiles();
         if args.json {

@@ -81,6 +81,14 @@ impl<'a> Recorder<'a> {
         matches!(self.echo, Echo::Subunit(_))
     }
 
+    /// Writes out what the echo holds, so that it shows now.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.echo {
+            Echo::Failures(out) => out.flush(),
+            Echo::Subunit(writer) => writer.flush(),
+        }
+    }
+
     /// Finishes the echo; what is left are the counts per profile.
     pub fn finish(self) -> io::Result<Tally> {
         if let Echo::Subunit(mut writer) = self.echo {

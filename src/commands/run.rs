@@ -10,18 +10,27 @@ use super::record::{self, Recorder};
 use super::{Context, Error, select};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
-use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, TimeSpan};
 use crate::plan::Plan;
 use crate::repo::{self, Repository, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
 use crate::runner::{self, IdSet, PlannedRun, ProfileRun, RunEvent, RunSpec, Selection};
+use crate::shell;
 
 pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = select::load_config(ctx)?;
     let timeout = select::timeout(args.timeout.as_deref())?;
     let profiles = select::chosen_profiles(&config, &args.profile, timeout)?;
+    for profile in &profiles {
+        if let Some(reason) = &profile.settings.kept_classic {
+            writeln!(
+                ctx.stderr,
+                "testr: running test_command in batches, one process each: {reason} \
+                 (`stream = no` keeps the batches without this note)"
+            )?;
+        }
+    }
     let filters = select::filters(&args.tests.filters)?;
     let mut id_sets = Vec::new();
     if let Some(path) = &args.load_list {
@@ -30,7 +39,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let plan = match args
         .plan
         .clone()
-        .or_else(|| config.get("plan").map(|p| ctx.project.join(p)))
+        .or_else(|| config.plan().map(|p| ctx.project.join(p)))
     {
         Some(path) => Some(PlannedRun {
             plan: Plan::read(&path)?,
@@ -39,7 +48,16 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         None if args.plan_strict => return Err(Error::StrictWithoutPlan.into()),
         None => None,
     };
-    let mut repo = Repository::open_or_init(ctx.project, args.force_init)?;
+    // As stestr does, the first run in a project makes its repository.
+    let had_repository = ctx.project.join(repo::DIR_NAME).exists();
+    let mut repo = Repository::open_or_init(ctx.project, true)?;
+    if !had_repository {
+        writeln!(
+            ctx.stderr,
+            "testr: created the repository {}",
+            ctx.project.join(repo::DIR_NAME).display()
+        )?;
+    }
     if args.failing {
         let failing = failing_set(&repo, &profiles)?;
         if failing.per_profile.is_empty() {
@@ -80,31 +98,45 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         // The first error writing output stops the echo, not the run: what
         // runs is still stored.
         let mut echo_error = None;
-        for event in received.into_iter().flatten() {
-            let shown = match event {
-                RunEvent::Started { command, .. } => match recorder.text_out() {
-                    Some(out) => progress.suspend(|| writeln!(out, "running={command}")),
-                    None => Ok(()),
-                },
-                RunEvent::Planned { tests, .. } => {
-                    progress.planned(tests);
-                    Ok(())
-                }
-                RunEvent::Collected(collected) => {
-                    if let Collected::Test(result) = &collected {
-                        result.timestamps().for_each(|at| span.include(at));
-                        progress.finished(result.status.is_failure());
+        for batch in received {
+            for event in batch {
+                let shown = match event {
+                    RunEvent::Started { command, .. } => match recorder.text_out() {
+                        Some(out) => progress.suspend(|| {
+                            writeln!(out, "running={}", shown_as_run(&command))?;
+                            out.flush()
+                        }),
+                        None => Ok(()),
+                    },
+                    RunEvent::Planned { tests, .. } => {
+                        progress.planned(tests);
+                        Ok(())
                     }
-                    let (profile, echoed) = progress.suspend(|| recorder.take(&collected));
-                    results.push((collected, profile));
-                    echoed
+                    RunEvent::Collected(collected) => {
+                        if let Collected::Test(result) = &collected {
+                            result.timestamps().for_each(|at| span.include(at));
+                            progress.finished(result.status.is_failure());
+                        }
+                        let (profile, echoed) = progress.suspend(|| recorder.take(&collected));
+                        results.push((collected, profile));
+                        echoed
+                    }
+                    RunEvent::Stderr(bytes) => progress.suspend(|| {
+                        // What the tests wrote to stdout so far goes first.
+                        recorder.flush()?;
+                        ctx.stderr.write_all(&bytes)
+                    }),
+                    RunEvent::Notice(notice) => {
+                        progress.suspend(|| writeln!(ctx.stderr, "testr: {notice}"))
+                    }
+                };
+                if let Err(e) = shown {
+                    echo_error.get_or_insert(e);
                 }
-                RunEvent::Stderr(bytes) => progress.suspend(|| ctx.stderr.write_all(&bytes)),
-                RunEvent::Notice(notice) => {
-                    progress.suspend(|| writeln!(ctx.stderr, "testr: {notice}"))
-                }
-            };
-            if let Err(e) = shown {
+            }
+            // FAIL blocks (or subunit) show as the tests finish, not when
+            // the run ends.
+            if let Err(e) = recorder.flush() {
                 echo_error.get_or_insert(e);
             }
         }
@@ -160,6 +192,12 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         return Ok(exit_codes::INTERRUPTED);
     }
     Ok(exit_status(tally.counts))
+}
+
+/// A command as the shell will run it, its parameters (`${PYTHON:-python}`)
+/// expanded from testr's environment, which the command inherits.
+fn shown_as_run(command: &str) -> String {
+    shell::expand_for_display(command, |name| std::env::var(name).ok())
 }
 
 /// The failing tests of the chosen profiles, each selected in its profile.

@@ -9,10 +9,20 @@ use std::time::Duration;
 use regex::Regex;
 use serde_json::Value;
 
-use super::Error;
+use super::{Context, Error};
 use crate::config::{Config, ConfiguredProfile, parse_timeout};
 use crate::model::Profile;
 use crate::runner::{IdSet, ProfileRun};
+
+/// The project's configuration, its warnings (keys that do nothing)
+/// printed on stderr.
+pub fn load_config(ctx: &mut Context<'_>) -> anyhow::Result<Config> {
+    let config = Config::load(ctx.project)?;
+    for warning in config.warnings() {
+        writeln!(ctx.stderr, "testr: warning: {warning}")?;
+    }
+    Ok(config)
+}
 
 /// The configured profiles named by `--profile` (every one when none is
 /// named; the project's only, unnamed profile when none are configured).
@@ -79,8 +89,9 @@ pub fn names(profiles: &[ConfiguredProfile]) -> String {
 pub fn timeout(value: Option<&str>) -> Result<Option<Duration>, Error> {
     value
         .map(|v| {
-            parse_timeout(v).ok_or_else(|| Error::BadTimeout {
+            parse_timeout(v).map_err(|problem| Error::BadTimeout {
                 value: v.to_owned(),
+                problem,
             })
         })
         .transpose()
@@ -197,10 +208,14 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
+/// The most tests that run at once, from `--concurrency` or
+/// `test_run_concurrency`: far more workers than any machine has cores.
+pub const MAX_CONCURRENCY: usize = 1024;
+
 /// How many tests run at once when `--concurrency` is not given: what
 /// `test_run_concurrency` prints, else the number of CPUs.
 pub fn default_concurrency(config: &Config, project: &Path) -> Result<usize, Error> {
-    let Some(callout) = config.get("test_run_concurrency") else {
+    let Some(callout) = config.concurrency_command() else {
         return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
     };
     let output = Command::new("/bin/sh")
@@ -214,11 +229,11 @@ pub fn default_concurrency(config: &Config, project: &Path) -> Result<usize, Err
         })?;
     let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     match printed.parse::<usize>() {
-        Ok(n) if n > 0 && output.status.success() => Ok(n),
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) && output.status.success() => Ok(n),
         _ => Err(Error::BadConcurrency {
             command: callout.to_owned(),
             problem: format!(
-                "printed `{printed}` ({}), not a positive number",
+                "printed `{printed}` ({}), not a number from 1 to {MAX_CONCURRENCY}",
                 output.status
             ),
         }),

@@ -106,6 +106,14 @@ impl Ini {
             .map(String::as_str)
     }
 
+    /// The keys `section` sets itself, without those of `[DEFAULT]`.
+    pub fn keys(&self, section: &str) -> impl Iterator<Item = &str> {
+        self.sections
+            .get(section)
+            .into_iter()
+            .flat_map(|keys| keys.keys().map(String::as_str))
+    }
+
     /// The names of the sections other than `[DEFAULT]`.
     pub fn section_names(&self) -> impl Iterator<Item = &str> {
         self.sections
