@@ -13,7 +13,7 @@ use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
-    let repo = Repository::open(ctx.project)?;
+    let repo = Repository::open_read_only(ctx.project)?;
     let in_play = repo.profiles()?;
     let choice = profile::choose(
         &args.profile,

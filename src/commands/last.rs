@@ -15,7 +15,7 @@ use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
-    let repo = Repository::open(ctx.project)?;
+    let repo = Repository::open_read_only(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     let in_play = repo.run_profiles(run.id)?;
     let several = in_play.len() > 1;

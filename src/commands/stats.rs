@@ -7,7 +7,7 @@ use crate::repo::Repository;
 use crate::report::json::{self, StatsDoc};
 
 pub fn run(ctx: &mut Context<'_>, args: &StatsArgs) -> anyhow::Result<u8> {
-    let repo = Repository::open(ctx.project)?;
+    let repo = Repository::open_read_only(ctx.project)?;
     let runs = repo.run_count()?;
     if args.json {
         let profiles = repo.profiles()?.iter().map(json::profile_tags).collect();

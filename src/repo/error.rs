@@ -34,6 +34,26 @@ pub enum Error {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("{path} cannot be read: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{path} has schema version {found}, older than this testr's ({supported}), and \
+         reading it read-only failed: it needs a writable repository to upgrade ({source})"
+    )]
+    OldSchemaReadOnly {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{path} holds results not yet moved into the database, which cannot be done \
+         read-only: copy the repository somewhere writable to read it"
+    )]
+    UnrecoveredLog { path: PathBuf },
     #[error("failed to access {path}: {source}")]
     Io {
         path: PathBuf,
@@ -61,6 +81,19 @@ impl Error {
                 Error::Unwritable { path, source }
             }
             _ => Error::Sqlite { path, source },
+        }
+    }
+
+    /// Names a failure to open or query a database opened read-only: it
+    /// cannot be for want of writing.
+    pub(crate) fn unreadable(path: &std::path::Path, source: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode;
+        let path = path.to_owned();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                Error::Corrupt { path, source }
+            }
+            _ => Error::Unreadable { path, source },
         }
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::Error;
 use super::schema;
@@ -67,38 +67,44 @@ impl Repository {
         Ok(repo)
     }
 
-    /// Opens `PROJECT/.testrepository`.
+    /// Opens `PROJECT/.testrepository` to store runs, bringing an older
+    /// schema up to date.
     pub fn open(project: &Path) -> Result<Repository, Error> {
-        let dir = project.join(DIR_NAME);
-        let marker = dir.join(FORMAT_FILE);
-        let found = match fs::read_to_string(&marker) {
-            Ok(found) => found,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::NotFound(project.to_owned()));
-            }
-            Err(source) => {
-                return Err(Error::Io {
-                    path: marker,
-                    source,
-                });
-            }
-        };
-        if found == PYTHON_FORMAT_MARKER {
-            return Err(Error::PythonFormat(dir));
-        }
-        if found != FORMAT_MARKER {
-            return Err(Error::UnknownFormat {
-                path: marker,
-                found: found.chars().take(40).collect(),
-            });
-        }
-        let db_path = dir.join(DATABASE_FILE);
+        let db_path = database_of(project)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&db_path, flags)
             .map_err(|e| Error::from_sqlite(&db_path, e))?;
         let mut repo = Repository { conn, db_path };
         repo.prepare()?;
         Ok(repo)
+    }
+
+    /// Opens `PROJECT/.testrepository` for queries only: nothing is written,
+    /// not even the journal mode, so a repository on a read-only mount or
+    /// without write permission can be read (docs/repository.md).
+    pub fn open_read_only(project: &Path) -> Result<Repository, Error> {
+        let db_path = database_of(project)?;
+        let (conn, uri) = open_reader(&db_path)?;
+        let found = schema::version(&conn).map_err(|e| Error::unreadable(&db_path, e))?;
+        if found > schema::LATEST {
+            return Err(Error::NewerSchema {
+                path: db_path,
+                found,
+                supported: schema::LATEST,
+            });
+        }
+        let conn = if found < schema::LATEST {
+            drop(conn);
+            upgraded_copy(&uri, found).map_err(|source| Error::OldSchemaReadOnly {
+                path: db_path.clone(),
+                found,
+                supported: schema::LATEST,
+                source,
+            })?
+        } else {
+            conn
+        };
+        Ok(Repository { conn, db_path })
     }
 
     /// Opens the repository, creating it first when `create` is set and
@@ -155,4 +161,129 @@ impl Repository {
         }
         Ok(())
     }
+}
+
+/// The database of `PROJECT/.testrepository`, once its format marker says
+/// it is a testr repository.
+fn database_of(project: &Path) -> Result<PathBuf, Error> {
+    let dir = project.join(DIR_NAME);
+    let marker = dir.join(FORMAT_FILE);
+    let found = match fs::read_to_string(&marker) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound(project.to_owned()));
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                path: marker,
+                source,
+            });
+        }
+    };
+    if found == PYTHON_FORMAT_MARKER {
+        return Err(Error::PythonFormat(dir));
+    }
+    if found != FORMAT_MARKER {
+        return Err(Error::UnknownFormat {
+            path: marker,
+            found: found.chars().take(40).collect(),
+        });
+    }
+    Ok(dir.join(DATABASE_FILE))
+}
+
+/// Opens the database read-only, and gives the URI it was opened by. In
+/// WAL mode a reader needs the `-shm` index beside the database, which it
+/// creates when missing; where it cannot (a read-only directory, after the
+/// last writer closed the database and removed it), no writer is at work
+/// (a writer keeps the index), so the file is read as it stands, as
+/// immutable.
+fn open_reader(db_path: &Path) -> Result<(Connection, String), Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let unreadable = |e| Error::unreadable(db_path, e);
+    let shared = file_uri(db_path, "mode=ro")?;
+    let conn = Connection::open_with_flags(&shared, flags).map_err(unreadable)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unreadable)?;
+    match schema::version(&conn) {
+        Ok(_) => return Ok((conn, shared)),
+        Err(e)
+            if !matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+            ) =>
+        {
+            return Err(unreadable(e));
+        }
+        Err(_) => {}
+    }
+    drop(conn);
+    let wal = wal_path(db_path);
+    if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        // Committed runs may wait in the log: only a writer can replay it.
+        return Err(Error::UnrecoveredLog { path: wal });
+    }
+    let immutable = file_uri(db_path, "immutable=1")?;
+    let conn = Connection::open_with_flags(&immutable, flags).map_err(unreadable)?;
+    Ok((conn, immutable))
+}
+
+/// A repository with an older schema, opened read-only: the file cannot be
+/// migrated, so it is copied into a private temporary database (removed
+/// when closed) and migrated there. The copy costs a read of the whole
+/// database, once per command, until a writing command upgrades the file.
+fn upgraded_copy(uri: &str, found: i64) -> rusqlite::Result<Connection> {
+    let mut copy = Connection::open("")?;
+    copy.execute("ATTACH DATABASE ?1 AS old", [uri])?;
+    let tx = copy.transaction()?;
+    // The same migrations give the same tables, columns in the same order;
+    // a table someone else added to the file is left out.
+    schema::create_at(&tx, found)?;
+    let tables: Vec<String> = tx
+        .prepare(
+            "SELECT name FROM main.sqlite_master
+             WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for table in tables {
+        let table = table.replace('"', "\"\"");
+        tx.execute(
+            &format!("INSERT INTO main.\"{table}\" SELECT * FROM old.\"{table}\""),
+            [],
+        )?;
+    }
+    tx.commit()?;
+    copy.execute("DETACH DATABASE old", [])?;
+    schema::migrate(&mut copy)?;
+    Ok(copy)
+}
+
+/// The write-ahead log beside a database.
+fn wal_path(db_path: &Path) -> PathBuf {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// `file:` URI of a database with a query string, its path absolute and
+/// percent-encoded, so that no character of the path reads as a parameter.
+fn file_uri(db_path: &Path, query: &str) -> Result<String, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let absolute = std::path::absolute(db_path).map_err(|source| Error::Io {
+        path: db_path.to_owned(),
+        source,
+    })?;
+    let mut uri = String::from("file:");
+    for &byte in absolute.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    Ok(uri)
 }

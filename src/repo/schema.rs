@@ -17,6 +17,16 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |row| row.get(0))
 }
 
+/// Creates the schema of `version` in an empty database: what
+/// [`migrate`] would have left there at that version.
+pub fn create_at(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    let applied = usize::try_from(version).unwrap_or(0).min(MIGRATIONS.len());
+    for sql in &MIGRATIONS[..applied] {
+        conn.execute_batch(sql)?;
+    }
+    conn.pragma_update(None, "user_version", version)
+}
+
 /// Brings the schema up to [`LATEST`], each step in its own transaction.
 /// The caller has checked that the database is not newer than this build.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

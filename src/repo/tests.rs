@@ -184,3 +184,97 @@ fn dropping_a_writer_stores_nothing() {
     assert_eq!(repo.run_count().unwrap(), 0);
     assert!(failing(&repo).is_empty());
 }
+
+#[test]
+fn a_repository_opened_read_only_is_read_but_never_written() {
+    let project = tempfile::tempdir().unwrap();
+    let mut repo = Repository::init(project.path()).unwrap();
+    store(
+        &mut repo,
+        false,
+        &[(result("a", Status::Fail, 0, 1), Profile::default())],
+    );
+    drop(repo);
+    let mut reader = Repository::open_read_only(project.path()).unwrap();
+    assert!(reader.conn.is_readonly(rusqlite::MAIN_DB).unwrap());
+    assert_eq!(reader.run_count().unwrap(), 1);
+    assert_eq!(failing(&reader), [("a".into(), String::new())]);
+    let refused = reader.begin_run(&RunMeta::default()).map(drop).unwrap_err();
+    assert!(
+        matches!(&refused, Error::Unwritable { source, .. }
+            if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly)),
+        "{refused}"
+    );
+    assert_eq!(reader.run_count().unwrap(), 1);
+}
+
+/// A repository written by an older testr, at schema `version`, with one run.
+fn repository_at_version(version: i64) -> tempfile::TempDir {
+    let project = tempfile::tempdir().unwrap();
+    drop(Repository::init(project.path()).unwrap());
+    let db_path = project.path().join(DIR_NAME).join(DATABASE_FILE);
+    std::fs::remove_file(&db_path).unwrap();
+    let conn = rusqlite::Connection::open(&db_path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    schema::create_at(&conn, version).unwrap();
+    conn.execute(
+        "INSERT INTO run (id, recorded_at, partial, command, tests_run, failures, skips)
+         VALUES (0, 1, 0, 'testr load', 3, 1, 0)",
+        [],
+    )
+    .unwrap();
+    project
+}
+
+fn file_version(project: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(project.join(DIR_NAME).join(DATABASE_FILE)).unwrap();
+    schema::version(&conn).unwrap()
+}
+
+#[test]
+fn an_older_schema_is_read_read_only_and_left_as_it_is() {
+    let project = repository_at_version(1);
+    let reader = Repository::open_read_only(project.path()).unwrap();
+    let run = reader.latest_run().unwrap().unwrap();
+    assert_eq!((run.id, run.counts.tests_run), (RunId(0), 3));
+    assert!(!run.interrupted);
+    assert!(reader.run_segments(run.id).unwrap().is_empty());
+    drop(reader);
+    assert_eq!(file_version(project.path()), 1);
+    // A writer upgrades it.
+    drop(Repository::open(project.path()).unwrap());
+    assert_eq!(file_version(project.path()), schema::LATEST);
+}
+
+#[test]
+fn a_newer_schema_is_refused_read_only_too() {
+    let project = repository_at_version(schema::LATEST);
+    let db_path = project.path().join(DIR_NAME).join(DATABASE_FILE);
+    rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .pragma_update(None, "user_version", schema::LATEST + 1)
+        .unwrap();
+    let refused = Repository::open_read_only(project.path()).unwrap_err();
+    assert!(matches!(refused, Error::NewerSchema { .. }), "{refused}");
+}
+
+#[test]
+fn an_older_schema_that_cannot_be_read_read_only_says_it_needs_writing() {
+    let project = repository_at_version(1);
+    let db_path = project.path().join(DIR_NAME).join(DATABASE_FILE);
+    rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .execute_batch("DROP TABLE timing")
+        .unwrap();
+    let refused = Repository::open_read_only(project.path()).unwrap_err();
+    assert!(
+        matches!(refused, Error::OldSchemaReadOnly { found: 1, .. }),
+        "{refused}"
+    );
+    let message = refused.to_string();
+    assert!(
+        message.contains("needs a writable repository to upgrade"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+}

@@ -10,5 +10,6 @@ mod load;
 mod plan;
 mod profiles;
 mod queries;
+mod read_only;
 mod reliability;
 mod run;
