@@ -1,6 +1,8 @@
 //! `testr failing`: the tests failing now, as FAIL blocks and a summary, a
 //! list of ids, subunit v2, or JSON.
 
+use std::io::IsTerminal;
+
 use super::Context;
 use super::profile::{self, Choice};
 use crate::cli::FailingArgs;
@@ -9,7 +11,7 @@ use crate::exit_codes;
 use crate::model::{RunCounts, Status, TimeSpan};
 use crate::repo::{Repository, StoredResult};
 use crate::report::json::{self, FailingDoc, FailingTest};
-use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
+use crate::report::{SubunitWriter, Summary, escape_controls, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
@@ -45,8 +47,17 @@ pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
         };
         json::write_json(ctx.stdout, &doc)?;
     } else if args.list {
+        // The list is for scripts, and gives the ids as stored (as stestr
+        // does); on a terminal, as ls does, it escapes control characters.
+        // Our stdout is the process's in the binary.
+        let on_terminal = std::io::stdout().is_terminal();
         for stored in &failing {
-            writeln!(ctx.stdout, "{}", stored.result.id)?;
+            let id = stored.result.id.as_str();
+            if on_terminal {
+                writeln!(ctx.stdout, "{}", escape_controls(id))?;
+            } else {
+                writeln!(ctx.stdout, "{id}")?;
+            }
         }
     } else if args.subunit {
         let mut writer = SubunitWriter::new(&mut *ctx.stdout);

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::escape_controls;
 use crate::model::{Attachment, Profile, TestResult};
 
 const HEAVY_RULE: &str = "======================================================================";
@@ -10,19 +11,22 @@ const LIGHT_RULE: &str = "------------------------------------------------------
 const TRACEBACK: &str = "traceback";
 
 /// Writes one FAIL block: the id, the tags (sorted; none when empty), the
-/// profile when it is not the empty one, then the attachments.
+/// profile when it is not the empty one, then the attachments. The id,
+/// tags and profile come from the stream and are shown escaped; the
+/// attachments are the test's own output (a traceback may be coloured)
+/// and are written as they are, as the Python testr does.
 pub fn write_failure(
     out: &mut dyn Write,
     result: &TestResult,
     profile: &Profile,
 ) -> io::Result<()> {
     writeln!(out, "{HEAVY_RULE}")?;
-    writeln!(out, "FAIL: {}", result.id)?;
+    writeln!(out, "FAIL: {}", escape_controls(result.id.as_str()))?;
     if !result.tags.is_empty() {
-        writeln!(out, "tags: {}", result.tags.join(" "))?;
+        writeln!(out, "tags: {}", escape_controls(&result.tags.join(" ")))?;
     }
     if !profile.is_empty() {
-        writeln!(out, "profile: {profile}")?;
+        writeln!(out, "profile: {}", escape_controls(&profile.to_string()))?;
     }
     writeln!(out, "{LIGHT_RULE}")?;
     out.write_all(details_text(&result.attachments).as_bytes())
@@ -119,5 +123,28 @@ mod tests {
              stdout: {{{{{{hello}}}}}}\n\nTraceback:\n  boom\nError: x\n"
         );
         assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn the_id_tags_and_profile_are_shown_escaped() {
+        let result = TestResult {
+            id: TestId("pkg.T.test_\u{1b}[2J\r\nx".into()),
+            status: Status::Fail,
+            started_at: None,
+            stopped_at: None,
+            tags: vec!["a\u{7f}".into()],
+            route_code: None,
+            attachments: vec![],
+        };
+        let profile = Profile::new(["p\u{85}".to_owned()]);
+        let mut out = Vec::new();
+        write_failure(&mut out, &result, &profile).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "FAIL: pkg.T.test_\\u{1b}[2J\\r\\nx\ntags: a\\u{7f}\nprofile: p\\u{85}\n"
+            ),
+            "{text}"
+        );
     }
 }

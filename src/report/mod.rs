@@ -1,9 +1,11 @@
 //! Consumers of results that write for people and tools: the summary with
 //! FAIL blocks, the slowest-tests table, subunit v2 output, the JSON
-//! documents, a run's worker balance and its live progress. Each writes to
+//! documents, a run's worker balance and its live progress, with ids shown
+//! escaped. Each writes to
 //! an injected writer, but for the progress bar, which only a terminal shows.
 
 mod balance;
+mod escape;
 mod failure;
 pub mod json;
 mod progress;
@@ -12,6 +14,7 @@ mod subunit;
 mod summary;
 
 pub use balance::{write_balance, write_segments};
+pub use escape::escape_controls;
 pub use failure::write_failure;
 pub use progress::Progress;
 pub use slowest::write_slowest;

@@ -2,25 +2,31 @@
 
 use std::io::{self, Write};
 
+use super::escape_controls;
 use crate::model::TestId;
 
 const ID_HEADER: &str = "Test id";
 const TIME_HEADER: &str = "Runtime (s)";
 
-/// Writes the table of `(id, nanoseconds)` rows, already sorted and cut.
+/// Writes the table of `(id, nanoseconds)` rows, already sorted and cut,
+/// the ids escaped.
 pub fn write_slowest(out: &mut dyn Write, rows: &[(TestId, i64)]) -> io::Result<()> {
-    let id_width = rows
+    let ids: Vec<_> = rows
         .iter()
-        .map(|(id, _)| id.as_str().chars().count())
+        .map(|(id, _)| escape_controls(id.as_str()))
+        .collect();
+    let id_width = ids
+        .iter()
+        .map(|id| id.chars().count())
         .chain([ID_HEADER.len()])
         .max()
         .unwrap_or(ID_HEADER.len());
     let time_width = TIME_HEADER.len();
     writeln!(out, "{ID_HEADER:<id_width$}  {TIME_HEADER}")?;
     writeln!(out, "{}  {}", "-".repeat(id_width), "-".repeat(time_width))?;
-    for (id, nanos) in rows {
+    for (id, (_, nanos)) in ids.iter().zip(rows) {
         let seconds = *nanos as f64 / 1e9;
-        writeln!(out, "{:<id_width$}  {seconds:.3}", id.as_str())?;
+        writeln!(out, "{id:<id_width$}  {seconds:.3}")?;
     }
     Ok(())
 }
@@ -43,6 +49,20 @@ mod tests {
              ------------------------------  -----------\n\
              pkg.tests.TestA.test_long_name  0.016\n\
              a                               0.000\n"
+        );
+    }
+
+    #[test]
+    fn escaped_ids_keep_the_columns_aligned() {
+        let mut out = Vec::new();
+        let rows = [(TestId("a\rb".into()), 0), (TestId("abcdefgh".into()), 0)];
+        write_slowest(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Test id   Runtime (s)\n\
+             --------  -----------\n\
+             a\\rb      0.000\n\
+             abcdefgh  0.000\n"
         );
     }
 }

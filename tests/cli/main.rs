@@ -13,3 +13,4 @@ mod queries;
 mod read_only;
 mod reliability;
 mod run;
+mod shown_ids;
