@@ -1,6 +1,7 @@
 //! Why a run could not go on. Nothing is stored after any of these.
 
 use crate::model::Profile;
+use crate::report::escape_controls;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -46,6 +47,12 @@ pub enum RunError {
         count: usize,
         ids: Vec<String>,
     },
+    #[error(
+        "failed to write the ids of a batch: test id `{}` holds a line break, which \
+         $IDFILE (one id a line) cannot carry; pass the ids with $IDLIST instead",
+        escape_controls(.id)
+    )]
+    IdFileLineBreak { id: String },
     #[error("failed to prepare the run: {0}")]
     Io(#[from] std::io::Error),
 }

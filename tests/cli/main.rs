@@ -4,6 +4,7 @@
 mod bad_input;
 mod end_to_end;
 mod harness;
+mod id_file;
 mod interop;
 mod json;
 mod load;

@@ -574,6 +574,25 @@ impl Dispatcher {
 
     fn write_id_file(&self, ids: &[String]) -> Result<tempfile::TempPath, RunError> {
         use std::io::Write;
+        // One id a line: an id holding a line break would reach a command
+        // that reads the file as two ids (a reader in text mode ends a line
+        // at a lone carriage return too). Only a command that reads the
+        // file is misled; the batch's own command is not known here, so
+        // any command of the run that names $IDFILE counts.
+        let reads_file = || {
+            self.spec.profiles.iter().any(|p| match p.launch() {
+                Launch::Classic(classic) => [Some(&classic.command), classic.id_option.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|template| template.contains("$IDFILE")),
+                Launch::Worker { .. } => false,
+            })
+        };
+        if let Some(id) = ids.iter().find(|id| id.contains(['\n', '\r'])) {
+            if reads_file() {
+                return Err(RunError::IdFileLineBreak { id: id.clone() });
+            }
+        }
         let mut file = tempfile::Builder::new()
             .prefix("ids-")
             .tempfile_in(self.files.path())?;
