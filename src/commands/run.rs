@@ -73,16 +73,22 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|p| repo.estimates(&p.profile))
         .collect::<Result<_, _>>()?;
+    let startups = profiles
+        .iter()
+        .map(|p| repo.startup(&p.profile))
+        .collect::<Result<_, _>>()?;
     let concurrency = match args.concurrency {
         Some(n) => usize::from(n),
         None => select::default_concurrency(&config, ctx.project)?,
     };
+    let run_profiles: Vec<Profile> = profiles.iter().map(|p| p.profile.clone()).collect();
     let spec = RunSpec {
         project: ctx.project.to_owned(),
         profiles,
         concurrency,
         selection,
         estimates,
+        startups,
         extra_args: args.tests.extra_args.clone(),
         plan,
         cache_dir: repo::cache_dir(ctx.project),
@@ -177,6 +183,11 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         record::store(&mut writer, collected, profile.as_ref())?;
     }
     let id = writer.commit(tally.counts, span.bounds())?;
+    for (profile, startup) in run_profiles.iter().zip(&report.startups) {
+        if let Some(startup) = startup {
+            repo.record_startup(profile, *startup)?;
+        }
+    }
     if !args.subunit {
         if !ctx.quiet {
             record::write_run_summary(ctx.stdout, &repo, id, &tally)?;

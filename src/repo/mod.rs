@@ -5,6 +5,7 @@ mod error;
 mod open;
 mod read;
 mod schema;
+mod startup;
 mod timing;
 mod write;
 

@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_run_interrupted.sql"),
     include_str!("migrations/0003_run_segments.sql"),
+    include_str!("migrations/0004_startup.sql"),
 ];
 
 /// The schema version this build writes.

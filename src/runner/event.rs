@@ -32,6 +32,9 @@ pub struct RunReport {
     pub workers: Vec<WorkerBalance>,
     /// The segments of a planned run that had tests, in the order they ran.
     pub segments: Vec<SegmentRun>,
+    /// What starting a classic command's process cost, per profile
+    /// position, where this run measured it: for the next run.
+    pub startups: Vec<Option<Duration>>,
 }
 
 /// How one worker slot spent the run.

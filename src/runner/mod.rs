@@ -13,6 +13,7 @@ mod process;
 mod python_worker;
 mod schedule;
 mod spec;
+mod startup;
 mod unix;
 
 pub use dispatch::LISTING_DONE;

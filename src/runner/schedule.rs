@@ -64,6 +64,27 @@ pub const UNKNOWN_TAIL_PER_WORKER: usize = 32;
 /// profile has finished in this run.
 const UNKNOWN_GUESS: Duration = Duration::from_millis(100);
 
+/// A batch is split off the remaining work only when it would still take
+/// this many start-ups of its process: start-up then costs it at most an
+/// eighth of its time.
+pub const STARTUPS_PER_BATCH: i64 = 8;
+
+/// How long (ns) the next batch should be: see [`Scheduler::batch`].
+fn batch_share(remaining: i64, free: usize, workers: usize, startup: Option<Duration>) -> i64 {
+    let free = free.max(1) as i64;
+    let even = (remaining + free - 1) / free;
+    let Some(startup) = startup else {
+        return even;
+    };
+    let shortest =
+        STARTUPS_PER_BATCH.saturating_mul(startup.as_nanos().min(i64::MAX as u128) as i64);
+    if even < shortest.saturating_mul(2) {
+        even
+    } else {
+        (remaining / (2 * workers.max(1) as i64)).max(shortest)
+    }
+}
+
 /// Tests that run on one worker, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
@@ -204,21 +225,35 @@ impl Scheduler {
         self.segments[self.current].queues[profile].unknown
     }
 
-    /// Units of the current segment for one process of a classic command:
-    /// a share of what is left that shrinks as the segment nears its end
-    /// (guided self-scheduling), so that the last processes are short.
-    pub fn batch(&mut self, profile: usize, workers: usize) -> Vec<Unit> {
+    /// The next batch for a classic command's process, from the current
+    /// segment: `free` of the `workers` that may run this profile have no
+    /// process of it now; starting one costs `startup`.
+    ///
+    /// With no start-up known, the work is shared out evenly, one process
+    /// per worker, as the Python testr does. With one known, a batch takes
+    /// half its share of the work (guided self-scheduling), so that the
+    /// last batches even out the workers; but no batch is split off that
+    /// would be shorter than [`STARTUPS_PER_BATCH`] start-ups, where the
+    /// start-up it pays would outweigh the idle time it could save.
+    pub fn batch(
+        &mut self,
+        profile: usize,
+        free: usize,
+        workers: usize,
+        startup: Option<Duration>,
+    ) -> Vec<Unit> {
         let remaining: i64 = self.segments[self.current].queues[profile]
             .units
             .iter()
             .map(|u| self.expected(profile, u.estimate))
             .sum();
-        let share = remaining / (2 * workers.max(1) as i64);
+        let share = batch_share(remaining, free, workers, startup);
         let mut batch = Vec::new();
         let mut taken = 0;
         while let Some(unit) = self.peek(profile) {
             let expected = self.expected(profile, unit.estimate);
-            if !batch.is_empty() && taken + expected > share {
+            // The unit goes where it brings the batch nearer its share.
+            if !batch.is_empty() && taken + expected / 2 > share {
                 break;
             }
             taken += expected;
@@ -455,24 +490,64 @@ mod tests {
         assert_eq!(s.overhead(1), 0);
     }
 
-    #[test]
-    fn batches_shrink_towards_the_end() {
+    /// The sizes of the batches a run of `tests` tests of 1 ms each on
+    /// `workers` workers hands out, every worker asking as soon as it is
+    /// free, with start-up `startup`.
+    fn batch_sizes(tests: usize, workers: usize, startup: Option<Duration>) -> Vec<usize> {
         let mut s = Scheduler::with_segments(1, &[None]);
-        let names: Vec<String> = (0..64).map(|i| format!("t{i:02}")).collect();
-        let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 100)).collect();
+        let names: Vec<String> = (0..tests).map(|i| format!("t{i:04}")).collect();
+        let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 1_000_000)).collect();
         s.plan(0, names, Some(&e), None);
         let mut sizes = Vec::new();
+        // The first round: every worker free, one after the other.
+        for started in 0..workers {
+            sizes.push(s.batch(0, workers - started, workers, startup).len());
+        }
+        // Then one worker frees up at a time.
         loop {
-            let batch = s.batch(0, 2);
+            let batch = s.batch(0, 1, workers, startup);
             if batch.is_empty() {
                 break;
             }
             sizes.push(batch.len());
         }
-        assert_eq!(sizes.iter().sum::<usize>(), 64);
-        assert_eq!(sizes[0], 16, "{sizes:?}");
-        assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
-        assert_eq!(*sizes.last().unwrap(), 1);
+        sizes.retain(|&n| n > 0);
+        sizes
+    }
+
+    #[test]
+    fn with_no_start_up_known_each_worker_runs_one_process() {
+        assert_eq!(batch_sizes(64, 4, None), [16, 16, 16, 16]);
+        let mut sizes = batch_sizes(10, 4, None);
+        sizes.sort_unstable();
+        assert_eq!(sizes, [2, 2, 3, 3]);
+    }
+
+    #[test]
+    fn a_costly_start_up_keeps_one_process_per_worker() {
+        // 16 ms of work per worker, and a start-up of 1.5 ms: splitting a
+        // share would make batches under 8 start-ups.
+        let ms = Duration::from_millis(1);
+        assert_eq!(batch_sizes(64, 4, Some(ms * 3 / 2)), [16, 16, 16, 16]);
+    }
+
+    #[test]
+    fn a_cheap_start_up_lets_batches_shrink_to_eight_start_ups() {
+        let startup = Some(Duration::from_micros(500));
+        let sizes = batch_sizes(400, 4, startup);
+        assert_eq!(sizes.iter().sum::<usize>(), 400);
+        assert_eq!(sizes[0], 50, "half a worker's share: {sizes:?}");
+        let (rest, split_off) = sizes.split_last().unwrap();
+        assert!(
+            split_off.windows(2).all(|w| w[0] >= w[1]),
+            "shrinking, but for the rest: {sizes:?}"
+        );
+        assert!(*rest < 8, "the rest is not split: {sizes:?}");
+        assert!(
+            sizes.iter().all(|&n| n >= 4),
+            "no batch under 8 start-ups (4 ms): {sizes:?}"
+        );
+        assert!(sizes.len() < 40, "{sizes:?}");
     }
 
     #[test]

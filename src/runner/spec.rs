@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
@@ -39,6 +40,9 @@ pub struct RunSpec {
     pub selection: Selection,
     /// Expected durations (ns) from history, per profile position and test id.
     pub estimates: Vec<HashMap<String, i64>>,
+    /// What starting a classic command's process cost in earlier runs, per
+    /// profile position.
+    pub startups: Vec<Option<Duration>>,
     /// Arguments given after `--`.
     pub extra_args: Vec<String>,
     /// The segments the tests run in, if the run follows a plan.

@@ -204,6 +204,30 @@ fn a_classic_test_command_runs_in_batches_and_survives_a_crash() {
 }
 
 #[test]
+fn classic_batches_pay_for_their_start_up_one_process_per_worker() {
+    // 40 tests of 2 ms: less work per worker than 16 start-ups of Python,
+    // so each of the 2 workers runs one process (after the listing one),
+    // on the first run (the listing measured the start-up) and the next
+    // (it is kept in the repository).
+    let ids: Vec<String> = (0..40)
+        .map(|i| format!("fake.sleep-0.002_{i:02}"))
+        .collect();
+    let project = Project::with_config(format!(
+        "[DEFAULT]\ntest_command=echo started >> processes.log; python3 {} $LISTOPT $IDOPTION\n\
+         test_list_option=--list {}\ntest_id_option=--run --load-list $IDFILE\n",
+        fake_worker().display(),
+        ids.join(" ")
+    ));
+    for run in 1..=2 {
+        std::fs::remove_file(project.path().join("processes.log")).ok();
+        project.testr(["run", "--concurrency", "2"]).run().success();
+        let log = std::fs::read_to_string(project.path().join("processes.log")).unwrap();
+        assert_eq!(log.lines().count(), 3, "run {run}: a listing and 2 batches");
+        assert_eq!(project.statuses().len(), 40);
+    }
+}
+
+#[test]
 fn a_classic_process_that_exits_non_zero_without_failures_adds_process_returncode() {
     let project = Project::with_config(format!(
         "[DEFAULT]\ntest_command=python3 {} $LISTOPT $IDOPTION; exit 5\n\

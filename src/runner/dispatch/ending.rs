@@ -61,6 +61,8 @@ impl Dispatcher {
         if self.interrupt.is_some() {
             return Ok(());
         }
+        self.startups
+            .observe_listing(process.profile, process.spawned_at.elapsed());
         let mut ids = process.listing.take().unwrap_or_default();
         if ids.is_empty() {
             // A plain list of ids, one a line, is a listing too.

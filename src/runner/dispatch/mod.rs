@@ -24,6 +24,7 @@ use super::process::{self, Child, Envelope, Output, ProcessId};
 use super::python_worker;
 use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units};
 use super::spec::RunSpec;
+use super::startup::StartupCosts;
 use super::{RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
 use crate::config::{ClassicCommand, Launch};
@@ -144,6 +145,10 @@ struct Process {
     /// When its last test finished, by its own timestamp (ns since the
     /// epoch): the gap to the next start is the worker's overhead.
     last_stop: Option<i64>,
+    spawned_at: Instant,
+    /// Whether a batch has yet to report its first test: the time until
+    /// then is what starting it cost.
+    awaiting_first_test: bool,
     killed: Option<Kill>,
     stderr: Vec<u8>,
     stdout_open: bool,
@@ -199,6 +204,7 @@ struct Dispatcher {
     /// Events not sent yet: they go out in batches.
     pending_events: Vec<RunEvent>,
     scheduler: Scheduler,
+    startups: StartupCosts,
     profiles: Vec<ProfileState>,
     slots: Vec<Slot>,
     processes: HashMap<ProcessId, Process>,
@@ -279,6 +285,7 @@ impl Dispatcher {
             .collect();
         Ok(Dispatcher {
             scheduler: Scheduler::with_segments(profile_count, &limits),
+            startups: StartupCosts::new(&spec.startups),
             segments,
             segment: SegmentProgress::default(),
             segment_reports: Vec::new(),
@@ -406,8 +413,14 @@ impl Dispatcher {
                 if self.at_limit() {
                     return Ok(());
                 }
-                let workers = self.workers_of(profile) + 1;
-                let batch = self.scheduler.batch(profile, workers);
+                let workers = self
+                    .scheduler
+                    .limit()
+                    .map_or(self.slots.len(), |limit| limit.min(self.slots.len()));
+                let free = workers.saturating_sub(self.workers_of(profile)).max(1);
+                let batch =
+                    self.scheduler
+                        .batch(profile, free, workers, self.startups.expected(profile));
                 self.segment.since.get_or_insert_with(Instant::now);
                 self.spawn(profile, Kind::Batch, Some(slot), Some(batch))?;
             }
@@ -558,6 +571,8 @@ impl Dispatcher {
                 collector: Collector::new(tags),
                 clock: (kind == Kind::Batch).then_some(now),
                 last_stop: None,
+                spawned_at: now,
+                awaiting_first_test: kind == Kind::Batch,
                 assigned,
                 killed: None,
                 stderr: Vec::new(),
@@ -626,6 +641,7 @@ impl Dispatcher {
             interrupted: self.interrupt.is_some(),
             workers,
             segments: std::mem::take(&mut self.segment_reports),
+            startups: self.startups.measured(),
         }
     }
 

@@ -108,6 +108,11 @@ impl Dispatcher {
         timestamp: Option<i64>,
     ) {
         let now = Instant::now();
+        if process.awaiting_first_test {
+            process.awaiting_first_test = false;
+            self.startups
+                .observe_batch(process.profile, now.duration_since(process.spawned_at));
+        }
         if status == Status::InProgress {
             process.assigned.start(id);
             process.clock = Some(now);
