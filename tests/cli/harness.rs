@@ -49,6 +49,17 @@ impl Project {
         project
     }
 
+    /// A copy of the fixture project `tests/fixtures/NAME`, without a
+    /// repository.
+    pub fn fixture(name: &str) -> Project {
+        let project = Project::empty();
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&source, project.path());
+        project
+    }
+
     /// A project with a repository and this `.testr.conf`.
     pub fn with_config(conf: impl AsRef<[u8]>) -> Project {
         let project = Project::new();
@@ -104,6 +115,35 @@ impl Project {
         spans
     }
 
+    /// Every test of the latest run as stored: its final status, its tags
+    /// but the `worker-N` one (which depends on the scheduling), and its
+    /// attachments by name, from `last --subunit`.
+    pub fn results(&self) -> BTreeMap<String, StoredTest> {
+        let last = self.testr(["last", "--subunit"]).run();
+        let mut results: BTreeMap<String, StoredTest> = BTreeMap::new();
+        for item in Items::new(last.output.stdout.as_slice()) {
+            let Item::Packet(packet) = item.unwrap() else {
+                continue;
+            };
+            let Some(id) = packet.test_id else { continue };
+            let test = results.entry(id).or_default();
+            if let Some(file) = packet.file {
+                let content = test.attachments.entry(file.name).or_default();
+                content.push_str(&String::from_utf8_lossy(&file.content));
+            }
+            if let Some(status) = packet.status.filter(|s| s.is_final()) {
+                test.status = Some(status);
+                test.tags = packet
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|t| !t.starts_with("worker-"))
+                    .collect();
+            }
+        }
+        results
+    }
+
     /// What `testr ARGS` prints as JSON (it must succeed).
     pub fn json<I, S>(&self, args: I) -> serde_json::Value
     where
@@ -140,6 +180,29 @@ impl Project {
             .run()
             .status(expected_status)
     }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// One test of a stored run, as [`Project::results`] reads it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StoredTest {
+    pub status: Option<Status>,
+    pub tags: Vec<String>,
+    pub attachments: BTreeMap<String, String>,
 }
 
 pub struct Invocation {
