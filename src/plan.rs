@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::model::Profile;
+use crate::report::escape_controls;
 
 /// The plan format this build reads.
 pub const VERSION: u64 = 1;
@@ -110,7 +111,7 @@ impl Plan {
                     if profile.is_none() || entry.profile.is_none() || *profile == entry.profile {
                         return Err(bad(format!(
                             "test {} is named in segments[{other}] and in {at}",
-                            entry.id
+                            escape_controls(&entry.id)
                         )));
                     }
                 }
@@ -129,6 +130,40 @@ impl Plan {
         })
     }
 
+    /// Checks that every record names one of `profiles`: the configured
+    /// ones, or the unnamed profile of a project that configures none. A
+    /// record of any other profile places no test, and the test it meant
+    /// would run outside its segment, free of an `exclusive` or
+    /// `max_workers` it was given.
+    pub fn check_profiles(&self, profiles: &[Profile]) -> Result<(), PlanError> {
+        for (index, segment) in self.segments.iter().enumerate() {
+            for (position, entry) in segment.tests.iter().enumerate() {
+                let Some(profile) = &entry.profile else {
+                    continue;
+                };
+                if profiles.contains(profile) {
+                    continue;
+                }
+                let known = if profiles.iter().all(Profile::is_empty) {
+                    "the project configures no profiles".to_owned()
+                } else {
+                    let tags: Vec<String> = profiles.iter().map(tags_json).collect();
+                    format!("the configured profiles are {}", tags.join(", "))
+                };
+                return Err(PlanError {
+                    path: self.source.clone(),
+                    problem: format!(
+                        "segments[{index}].tests[{position}] places {} in profile {}, \
+                         which is not configured ({known})",
+                        escape_controls(&entry.id),
+                        tags_json(profile)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The segment of every test the plan names for `profile`.
     pub fn placement(&self, profile: &Profile) -> BTreeMap<&str, usize> {
         let mut placed = BTreeMap::new();
@@ -141,6 +176,11 @@ impl Plan {
         }
         placed
     }
+}
+
+/// A profile as a plan writes it: its tags as a JSON array.
+fn tags_json(profile: &Profile) -> String {
+    serde_json::to_string(profile.tags()).expect("a list of strings serializes")
 }
 
 fn parse_segment(raw: &Value, at: &str) -> Result<Segment, String> {
@@ -286,6 +326,38 @@ mod tests {
             problem(r#"{"version": 1, "segments": [{"tests": [], "exlusive": true}]}"#)
                 .contains("unknown key `exlusive`")
         );
+    }
+
+    #[test]
+    fn a_record_of_a_profile_that_is_not_configured_is_refused() {
+        let plan = parse(
+            r#"{"version": 1, "segments": [
+                {"tests": ["x", {"id": "y", "profile": ["py311"]}]},
+                {"tests": [{"id": "z", "profile": ["py31"]}], "exclusive": true}
+            ]}"#,
+        )
+        .unwrap();
+        let py311 = Profile::new(["py311".to_owned()]);
+        let py312 = Profile::new(["py312".to_owned()]);
+        assert_eq!(
+            plan.check_profiles(&[py311.clone(), py312])
+                .unwrap_err()
+                .to_string(),
+            "bad plan plan.json: segments[1].tests[0] places z in profile [\"py31\"], which is \
+             not configured (the configured profiles are [\"py311\"], [\"py312\"])"
+        );
+        assert_eq!(
+            plan.check_profiles(&[Profile::default()])
+                .unwrap_err()
+                .problem,
+            "segments[0].tests[1] places y in profile [\"py311\"], which is not configured \
+             (the project configures no profiles)"
+        );
+        let fixed = parse(
+            r#"{"version": 1, "segments": [{"tests": ["x", {"id": "y", "profile": ["py311"]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(fixed.check_profiles(&[py311]), Ok(()));
     }
 
     #[test]

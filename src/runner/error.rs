@@ -53,6 +53,8 @@ pub enum RunError {
         escape_controls(.id)
     )]
     IdFileLineBreak { id: String },
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
     #[error("failed to prepare the run: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -9,6 +9,7 @@ mod interop;
 mod json;
 mod load;
 mod plan;
+mod plan_profiles;
 mod profiles;
 mod queries;
 mod read_only;

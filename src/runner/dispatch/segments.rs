@@ -2,12 +2,28 @@
 //! each test in its segment, and moving on when a segment has finished.
 
 use super::*;
+use crate::model::Profile;
 
 impl Dispatcher {
     /// Every profile is listed: checks the plan against the listings, puts
     /// each selected test in its segment, and starts.
     pub(super) fn follow_plan(&mut self) -> Result<(), RunError> {
         let planned = self.spec.plan.as_ref().expect("a plan is followed");
+        // A project that configures no profiles runs its one unnamed
+        // profile, every profile there is: a record of any other places
+        // nothing, and its test would run free of its segment. A run of
+        // configured profiles may be a chosen few (`--profile`), and a
+        // record of another configured one is no mistake: checking those
+        // needs every configured profile, known where the plan is read.
+        if self.spec.profiles.iter().all(|run| run.name.is_empty()) {
+            let profiles: Vec<Profile> = self
+                .spec
+                .profiles
+                .iter()
+                .map(|run| run.profile.clone())
+                .collect();
+            planned.plan.check_profiles(&profiles)?;
+        }
         let rest = planned.plan.segments.len();
         let mut unknown: Vec<String> = Vec::new();
         let mut unplanned: Vec<String> = Vec::new();
