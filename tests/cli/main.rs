@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod end_to_end;
+mod existing_projects;
 mod harness;
 mod id_file;
 mod interop;
