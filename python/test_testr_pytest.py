@@ -110,12 +110,22 @@ class PytestTestCase(unittest.TestCase):
         return PytestWorker(self, args, self.env(), **kwargs)
 
     def run_worker(self, *args, ids=None):
-        """Start a worker, read its listing, send ``ids`` (all listed ids by
-        default) at once and close its stdin. Returns (exit status, listing
-        {id: tags}, results by test, stderr)."""
+        """Start a worker, send it ``ids`` and close its stdin, then read
+        everything. Without ``ids``, send every id listed, once the listing
+        is in. Returns (exit status, listing {id: tags}, results by test,
+        stderr).
+
+        Given ``ids`` are sent before the worker even reads stdin, so that
+        it sees the end of stdin from the first test on: where the last
+        test's teardown ends depends on that (TestSessionTeardownErrors).
+        """
         worker = self.start("--worker", *args)
+        if ids is not None:
+            worker.send(*ids)
+            worker.proc.stdin.close()
         listed = worker.read_listing_with_tags()
-        worker.send(*(listed if ids is None else ids))
+        if ids is None:
+            worker.send(*listed)
         code, events = worker.close()
         return code, listed, by_test(events), worker.stderr()
 
@@ -754,9 +764,9 @@ class TestSessionTeardownErrors(PytestTestCase):
         ''',
     }
 
-    def test_with_the_last_test_when_stdin_ended_before_it(self):
+    def test_the_last_test_when_stdin_ended_before_it_started(self):
         # As in a pytest run: the last test's teardown is the session's.
-        code, _, tests, _ = self.run_worker()
+        code, _, tests, _ = self.run_worker(ids=["test_s.py::test_one", "test_s.py::test_two"])
         self.assertEqual(code, 0)
         self.assertEqual(self.final(tests), {"test_s.py::test_one": "success",
                                              "test_s.py::test_two": "fail"})
