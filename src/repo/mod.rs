@@ -15,6 +15,20 @@ pub use read::{RunSummary, StoredResult};
 pub use timing::{MAX_SAMPLES, estimate};
 pub use write::{RunMeta, RunWriter};
 
+use crate::model::Status;
+
+/// The SQL list `(2, 6)` of the stored codes (`result.status`, subunit's
+/// wire codes) of the statuses `selected` picks: queries name statuses
+/// through [`Status`], never by number.
+fn status_codes(selected: impl Fn(Status) -> bool) -> String {
+    let codes: Vec<String> = Status::ALL
+        .into_iter()
+        .filter(|status| selected(*status))
+        .map(|status| status.wire_code().to_string())
+        .collect();
+    format!("({})", codes.join(", "))
+}
+
 /// How a sorted tag set is stored: a JSON array, since a tag may hold any
 /// character but NUL.
 fn tags_key(tags: &[String]) -> String {

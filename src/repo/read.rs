@@ -5,7 +5,7 @@ use std::iter::Peekable;
 use rusqlite::{OptionalExtension, Row, params};
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{Error, Repository, parse_tags, tags_key, timing};
+use super::{Error, Repository, parse_tags, status_codes, tags_key, timing};
 use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, Status, TestId, TestResult};
 
 /// A stored run without its results.
@@ -38,8 +38,6 @@ pub struct StoredResult {
     pub profile: Profile,
     pub result: TestResult,
 }
-
-const FAILURE_CODES: &str = "(2, 6)";
 
 const RESULT_COLUMNS: &str = "r.run_id, r.seq, t.name, p.tags, r.status, r.started_at,
      r.stopped_at, s.tags, r.route_code
@@ -120,7 +118,7 @@ impl Repository {
         mut each: impl FnMut(StoredResult) -> Result<(), E>,
     ) -> Result<(), E> {
         let filter = if failures_only {
-            format!("AND r.status IN {FAILURE_CODES}")
+            format!("AND r.status IN {}", status_codes(Status::is_failure))
         } else {
             String::new()
         };

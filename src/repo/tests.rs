@@ -278,3 +278,9 @@ fn an_older_schema_that_cannot_be_read_read_only_says_it_needs_writing() {
     );
     assert!(!message.contains('\n'), "{message}");
 }
+
+#[test]
+fn status_lists_come_from_the_statuses() {
+    assert_eq!(status_codes(Status::is_failure), "(2, 6)");
+    assert_eq!(status_codes(Status::is_final), "(3, 4, 5, 6, 7)");
+}

@@ -13,30 +13,42 @@ use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, TestResult
 /// How many test ids a writer remembers before it asks the database again.
 const MAX_CACHED_TESTS: usize = 200_000;
 
-/// The set-wise updates a run makes when it commits. Status codes are
-/// subunit's: 1 exists, 2 inprogress, 3 success, 4 uxsuccess, 5 skip,
-/// 6 fail, 7 xfail.
+/// The set-wise updates a run makes when it commits.
 mod sql {
+    use std::sync::LazyLock;
+
+    use crate::repo::status_codes;
+    use crate::model::Status;
+
     pub const CLEAR_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
          (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
 
     /// Every (test, profile) with a final result in run ?1 (`exists` and
     /// `inprogress` are not final); the ones it leaves failing are marked
     /// again afterwards.
-    pub const CLEAR_FAILING_OF_RUN_TESTS: &str =
-        "DELETE FROM failing WHERE (test_id, profile_id) IN
-         (SELECT test_id, profile_id FROM result WHERE run_id = ?1 AND status >= 3)";
+    pub static CLEAR_FAILING_OF_RUN_TESTS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "DELETE FROM failing WHERE (test_id, profile_id) IN
+             (SELECT test_id, profile_id FROM result WHERE run_id = ?1 AND status IN {})",
+            status_codes(Status::is_final)
+        )
+    });
 
     /// Appends each timed result's duration to its history, keeping the
     /// newest `timing::MAX_SAMPLES`; results are read in primary-key (stream)
     /// order, so a test run twice appends in order. A skip is decided before the test's
     /// body runs, so its time says nothing and is not recorded.
-    pub const RECORD_TIMING: &str = "INSERT INTO timing (test_id, profile_id, samples)
-         SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
-         WHERE run_id = ?1 AND status IN (3, 4, 6, 7)
-           AND started_at IS NOT NULL AND stopped_at >= started_at
-         ON CONFLICT (test_id, profile_id) DO UPDATE
-         SET samples = substr(samples || excluded.samples, -128)";
+    pub static RECORD_TIMING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO timing (test_id, profile_id, samples)
+             SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
+             WHERE run_id = ?1 AND status IN {}
+               AND started_at IS NOT NULL AND stopped_at >= started_at
+             ON CONFLICT (test_id, profile_id) DO UPDATE
+             SET samples = substr(samples || excluded.samples, -128)",
+            status_codes(|status| status.is_final() && status != Status::Skip)
+        )
+    });
 }
 
 /// What is known of a run before its results arrive.
@@ -257,7 +269,7 @@ impl RunWriter<'_> {
         let mut finish = || -> rusqlite::Result<()> {
             self.flush_results()?;
             self.update_failing()?;
-            self.tx.execute(sql::RECORD_TIMING, [run.0])?;
+            self.tx.execute(&sql::RECORD_TIMING, [run.0])?;
             self.tx.execute(
                 "UPDATE run SET tests_run = ?2, failures = ?3, skips = ?4,
                                 first_timestamp = ?5, last_timestamp = ?6
@@ -311,7 +323,7 @@ impl RunWriter<'_> {
     /// then each pair whose last result in the run failed is marked.
     fn update_failing(&self) -> rusqlite::Result<()> {
         let clear = if self.partial {
-            sql::CLEAR_FAILING_OF_RUN_TESTS
+            sql::CLEAR_FAILING_OF_RUN_TESTS.as_str()
         } else {
             sql::CLEAR_FAILING_OF_RUN_PROFILES
         };
