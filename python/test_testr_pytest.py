@@ -934,6 +934,11 @@ class TestExits(PytestTestCase):
         code, out, err = self.run_command("--worker", "--serial-marker")
         self.assertEqual((code, out), (2, b""))
         self.assertIn(b"--serial-marker needs a marker name", err)
+        # pytest's help (on stderr: stdout is for packets) is no listing.
+        code, out, err = self.run_command("--worker", "--help")
+        self.assertEqual((code, out), (2, b""))
+        self.assertIn(b"usage:", err)
+        self.assertIn(b"pytest ended without collecting tests", err)
 
     def test_pytest_usage_errors_end_the_worker_before_its_listing(self):
         for args in (["--no-such-pytest-option"], ["no/such/path"]):
