@@ -1,5 +1,6 @@
 //! The codec's integration tests: property tests of the decoder and encoder,
-//! and differential tests against the `subunit` crate and python-subunit.
+//! and differential tests against the `subunit` crate and python-subunit
+//! (the v1 decoder too).
 
 mod crate_diff;
 mod fixtures;
@@ -7,3 +8,4 @@ mod properties;
 mod python;
 mod support;
 mod throughput;
+mod v1_python;
