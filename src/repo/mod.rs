@@ -10,9 +10,8 @@ mod timing;
 mod write;
 
 pub use error::Error;
-pub use open::{DATABASE_FILE, DIR_NAME, FORMAT_FILE, Repository, cache_dir};
+pub use open::{DIR_NAME, Repository, cache_dir};
 pub use read::{RunSummary, StoredResult};
-pub use timing::{MAX_SAMPLES, estimate};
 pub use write::{RunMeta, RunWriter};
 
 use crate::model::Status;

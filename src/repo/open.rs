@@ -14,9 +14,9 @@ use super::schema;
 /// which most projects already ignore in git).
 pub const DIR_NAME: &str = ".testrepository";
 /// The format marker: the Python testr reads it and refuses anything but `1`.
-pub const FORMAT_FILE: &str = "format";
+const FORMAT_FILE: &str = "format";
 /// The SQLite database inside the repository directory.
-pub const DATABASE_FILE: &str = "testr.sqlite";
+pub(super) const DATABASE_FILE: &str = "testr.sqlite";
 
 /// A directory inside the repository directory for files kept between
 /// runs that hold no results (the shipped Python worker): deleting it loses
@@ -119,17 +119,13 @@ impl Repository {
     }
 
     /// A repository in memory, for tests.
+    #[cfg(test)]
     pub fn in_memory() -> Result<Repository, Error> {
         let db_path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|e| Error::from_sqlite(&db_path, e))?;
         let mut repo = Repository { conn, db_path };
         repo.prepare()?;
         Ok(repo)
-    }
-
-    /// The database file.
-    pub fn db_path(&self) -> &Path {
-        &self.db_path
     }
 
     /// Sets the connection up and brings the schema up to date.

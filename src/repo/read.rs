@@ -306,22 +306,6 @@ impl Repository {
         };
         query().map_err(|e| self.sqlite(e))
     }
-
-    /// The recent durations (ns, oldest first) of a test under a profile.
-    pub fn timing_samples(&self, test: &TestId, profile: &Profile) -> Result<Vec<i64>, Error> {
-        let samples: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT samples FROM timing m
-                 JOIN test t ON t.id = m.test_id JOIN profile p ON p.id = m.profile_id
-                 WHERE t.name = ?1 AND p.tags = ?2",
-                params![test.as_str(), tags_key(profile.tags())],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sqlite(e))?;
-        Ok(samples.map(|s| timing::unpack(&s)).unwrap_or_default())
-    }
 }
 
 fn profile(key: &str) -> Profile {

@@ -1,5 +1,8 @@
 //! Repository round trips on an in-memory database.
 
+use rusqlite::OptionalExtension;
+
+use super::open::DATABASE_FILE;
 use super::*;
 use crate::model::{Attachment, Profile, RunCounts, RunId, Status, TestId, TestResult};
 
@@ -30,6 +33,22 @@ fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]
         writer.add_result(result, profile).unwrap();
     }
     writer.commit(counts, Some((0, 10))).unwrap()
+}
+
+/// The recent durations (ns, oldest first) of a test under a profile.
+fn timing_samples(repo: &Repository, test: &str, profile: &Profile) -> Vec<i64> {
+    let samples: Option<String> = repo
+        .conn
+        .query_row(
+            "SELECT samples FROM timing m
+             JOIN test t ON t.id = m.test_id JOIN profile p ON p.id = m.profile_id
+             WHERE t.name = ?1 AND p.tags = ?2",
+            rusqlite::params![test, tags_key(profile.tags())],
+            |row| row.get(0),
+        )
+        .optional()
+        .unwrap();
+    samples.map(|s| timing::unpack(&s)).unwrap_or_default()
 }
 
 fn failing(repo: &Repository) -> Vec<(String, String)> {
@@ -160,15 +179,15 @@ fn timing_history_keeps_recent_durations_but_not_skips() {
         false,
         &[(result("t", Status::Skip, 0, 9_999), none.clone())],
     );
-    let samples = repo.timing_samples(&TestId("t".into()), &none).unwrap();
+    let samples = timing_samples(&repo, "t", &none);
     assert_eq!(samples, [100, 120, 5]);
-    assert_eq!(estimate(&samples), Some(100));
-    // Only the newest MAX_SAMPLES stay, even when one run holds a test twice.
+    assert_eq!(timing::estimate(&samples), Some(100));
+    // Only the newest timing::MAX_SAMPLES stay, even when one run holds a test twice.
     let results: Vec<_> = (1..=12)
         .map(|took| (result("t", Status::Success, 0, took), none.clone()))
         .collect();
     store(&mut repo, true, &results);
-    let samples = repo.timing_samples(&TestId("t".into()), &none).unwrap();
+    let samples = timing_samples(&repo, "t", &none);
     assert_eq!(samples, (5..=12).collect::<Vec<_>>());
 }
 

@@ -17,8 +17,9 @@ const MAX_CACHED_TESTS: usize = 200_000;
 mod sql {
     use std::sync::LazyLock;
 
-    use crate::repo::status_codes;
     use crate::model::Status;
+    use crate::repo::status_codes;
+    use crate::repo::timing::MAX_SAMPLES;
 
     pub const CLEAR_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
          (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
@@ -35,9 +36,10 @@ mod sql {
     });
 
     /// Appends each timed result's duration to its history, keeping the
-    /// newest `timing::MAX_SAMPLES`; results are read in primary-key (stream)
-    /// order, so a test run twice appends in order. A skip is decided before the test's
-    /// body runs, so its time says nothing and is not recorded.
+    /// newest [`MAX_SAMPLES`]; results are read in primary-key (stream)
+    /// order, so a test run twice appends in order. A skip is decided
+    /// before the test's body runs, so its time says nothing and is not
+    /// recorded. Each sample is 16 hex digits, the width `timing` reads.
     pub static RECORD_TIMING: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO timing (test_id, profile_id, samples)
@@ -45,8 +47,9 @@ mod sql {
              WHERE run_id = ?1 AND status IN {}
                AND started_at IS NOT NULL AND stopped_at >= started_at
              ON CONFLICT (test_id, profile_id) DO UPDATE
-             SET samples = substr(samples || excluded.samples, -128)",
-            status_codes(|status| status.is_final() && status != Status::Skip)
+             SET samples = substr(samples || excluded.samples, -{})",
+            status_codes(|status| status.is_final() && status != Status::Skip),
+            MAX_SAMPLES * 16
         )
     });
 }
@@ -173,11 +176,6 @@ impl Repository {
 }
 
 impl RunWriter<'_> {
-    /// The id the run will have once committed.
-    pub fn run_id(&self) -> RunId {
-        self.run
-    }
-
     fn sqlite(&self, source: rusqlite::Error) -> Error {
         Error::from_sqlite(&self.db_path, source)
     }
