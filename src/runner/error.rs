@@ -76,12 +76,13 @@ fn profile_suffix(profile: &Profile) -> String {
     }
 }
 
+/// The first few ids, escaped, for a one-line message.
 fn shown(ids: &[String]) -> String {
     const SHOWN: usize = 5;
     let mut text = ids
         .iter()
         .take(SHOWN)
-        .cloned()
+        .map(|id| escape_controls(id))
         .collect::<Vec<_>>()
         .join(", ");
     if ids.len() > SHOWN {

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use testr::model::Status;
 use testr::subunit::{Item, Items};
 
-use crate::harness::{Project, Stream, testr_bin};
+use crate::harness::{Project, Stream, fake_project, testr_bin};
 
 /// A failing test whose id clears the screen, goes back to the start of
 /// the line and starts a new one.
@@ -122,4 +122,21 @@ fn pseudo_terminal() -> (File, OwnedFd) {
     assert_eq!(status, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: both descriptors were just opened and nothing else owns them.
     unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+#[test]
+fn ids_named_in_an_error_are_escaped() {
+    let project = fake_project(&["fake.pass_1"], "");
+    let list = project.write("ids.txt", "fake.pass_1\nno.such_\u{1b}[2J\r\n");
+    let refused = project
+        .testr(["run", "--load-list"])
+        .arg(&list)
+        .run()
+        .status(3)
+        .error_line(&[r"no.such_\u{1b}[2J"]);
+    assert!(
+        !refused.stderr().contains('\u{1b}'),
+        "{:?}",
+        refused.stderr()
+    );
 }
