@@ -6,11 +6,15 @@
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 3; }
 
-# --quick and --reps N (or --reps=N), and -h/--help through the sourcing
-# script's `usage`; sets QUICK (0 or 1) and REPS (empty unless given).
+# --quick, --reps N (or --reps=N), --cases A,B (only for a script that sets
+# BENCH_CASES, its case names), and -h/--help through the sourcing script's
+# `usage`; sets QUICK (0 or 1), REPS (empty unless given) and SELECTED_CASES
+# (the selected names, space-separated; all of BENCH_CASES unless given).
 parse_options() {
     QUICK=0
     REPS=
+    SELECTED_CASES=${BENCH_CASES:-}
+    local list
     while (($#)); do
         case "$1" in
             --quick) QUICK=1 ;;
@@ -21,6 +25,11 @@ parse_options() {
                 REPS=${1#--reps=}
                 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "$BENCH_NAME: --reps needs a positive number" >&2; exit 2; }
                 ;;
+            --cases | --cases=*)
+                [[ -n "${BENCH_CASES:-}" ]] || { echo "$BENCH_NAME: unknown argument: $1" >&2; usage >&2; exit 2; }
+                if [[ $1 == --cases ]]; then list=${2:-}; shift; else list=${1#--cases=}; fi
+                SELECTED_CASES="$(select_cases "$list")" || exit 2
+                ;;
             -h | --help) usage; exit 0 ;;
             *) echo "$BENCH_NAME: unknown argument: $1" >&2; usage >&2; exit 2 ;;
         esac
@@ -28,14 +37,29 @@ parse_options() {
     done
 }
 
+# The names of a comma-separated LIST, each checked against BENCH_CASES.
+select_cases() {
+    local name names=()
+    IFS=, read -r -a names <<<"$1"
+    ((${#names[@]})) || { echo "$BENCH_NAME: --cases needs one or more of: $BENCH_CASES" >&2; return 1; }
+    for name in "${names[@]}"; do
+        [[ " $BENCH_CASES " == *" $name "* ]] ||
+            { echo "$BENCH_NAME: unknown case '$name' (known: $BENCH_CASES)" >&2; return 1; }
+    done
+    echo "${names[*]}"
+}
+
+# Whether case NAME was selected (--cases, or all by default).
+selected() { [[ " $SELECTED_CASES " == *" $1 "* ]]; }
+
 # A venv is usable when it has python-subunit and both Python tools.
 venv_usable() {
     [[ -x "$1/bin/python" && -x "$1/bin/testr" && -x "$1/bin/stestr" ]] &&
         "$1/bin/python" -c 'import subunit' 2>/dev/null
 }
 
-# PYTHON_VENV (checked), or target/bench-venv (created when missing); sets
-# PY, PY_TESTR and PY_STESTR.
+# PYTHON_VENV (checked), or target/bench-venv (created when missing, with
+# the packages of BENCH_VENV_EXTRA too); sets PY, PY_TESTR and PY_STESTR.
 setup_venv() {
     if [[ -n "${PYTHON_VENV:-}" ]]; then
         venv_usable "$PYTHON_VENV" ||
@@ -43,9 +67,10 @@ setup_venv() {
     else
         PYTHON_VENV="$REPO_ROOT/target/bench-venv"
         if ! venv_usable "$PYTHON_VENV"; then
-            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr)"
+            say "creating $PYTHON_VENV (python-subunit, testrepository, stestr ${BENCH_VENV_EXTRA:-})"
             python3 -m venv "$PYTHON_VENV"
-            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr
+            # shellcheck disable=SC2086  # BENCH_VENV_EXTRA is a list of names
+            "$PYTHON_VENV/bin/pip" install --quiet python-subunit testrepository stestr ${BENCH_VENV_EXTRA:-}
         fi
     fi
     PYTHON_VENV="$(cd "$PYTHON_VENV" && pwd)"

@@ -30,7 +30,7 @@ import re
 import statistics
 
 # The table cells are formatted as runner.sh's are (this directory is on sys.path).
-from runner_bench import fmt, ratio
+from runner_report import fmt, ratio
 
 SEGMENT_RE = re.compile(r"^Segment (\d+)(?: \(([^)]*)\))?: (\d+) tests? in ([0-9.]+)s", re.M)
 REST_RE = re.compile(r"^Tests no segment names: (\d+) tests? in ([0-9.]+)s", re.M)

@@ -1,24 +1,34 @@
 #!/usr/bin/env python3
-"""Helper of scripts/bench/runner.sh: timing, the ideal makespan, the report.
+"""Helper of scripts/bench/runner.sh: timing and the projects' set-up.
+The tables are runner_report.py's.
 
 Standard library only (any Python 3.8+). Subcommands:
 
-  exec --log FILE [--cwd DIR] [--env K=V]... [--stdout-null] -- CMD...
+  exec --log FILE [--cwd DIR] [--env K=V]... [--stdout-null] [--count-procs] -- CMD...
       Run CMD (no shell), stdout and stderr appended to FILE (stdout to
       /dev/null with --stdout-null). Prints one line:
-          <wall s> <own CPU s> <children CPU s> <exit status> <ran>
+          <wall s> <own CPU s> <children CPU s> <exit status> <ran> [<procs>]
       "own CPU" is user+system time of CMD's process, all of its threads,
       none of its child processes; "children CPU" is what it reaped of its
       children. <ran> is the last "Ran N" / "Ran: N" count in the output,
-      or "-". Always exits 0: the caller judges the exit status.
+      else the sum of pytest's last summary line ("3 failed, 397 passed in
+      ..."), or "-". With --count-procs, BENCH_PROC_COUNT names an empty
+      file (FILE.procs) that runner.sh's counting interpreter appends a line
+      to at each start, and <procs> is the number of lines. Always exits 0:
+      the caller judges the exit status.
   verify-cpu
       Check the own-CPU method against a process whose CPU use is known.
   shortest DURATIONS_JSON PHASE
       Prints "<regex> <seconds>" for one of the shortest tests of PHASE.
   median X...
       Median of the numbers.
-  report RESULTS_TSV --workers N --startup S --suite NAME=DIR... [...]
-      The markdown tables.
+  sdist-requirements DIR
+      pip's arguments that install what an unpacked OpenStack sdist's tests
+      need, one a line: -r requirements.txt, -r test-requirements.txt, and
+      the extras tox.ini's [testenv] names (from pyproject.toml; Python 3.11+).
+  testr-conf DIR
+      Write DIR/.testr.conf in the OpenStack form (subunit.run discover) for
+      the test_path and top_dir of DIR/.stestr.conf.
 
 How "own CPU" is measured: the child is waited for with
 waitid(WEXITED | WNOWAIT), which returns once it has exited but leaves it a
@@ -32,6 +42,7 @@ wait4 add the reaped children in. Resolution: one clock tick (10 ms).
 """
 
 import argparse
+import configparser
 import json
 import os
 import re
@@ -42,6 +53,26 @@ import threading
 import time
 
 RAN_RE = re.compile(rb"\bRan:? (\d+)")
+# pytest's last line: "=== 3 failed, 397 passed, 1 warning in 7.01s ===" (or
+# without the "=" under -q).
+PYTEST_SUMMARY_RE = re.compile(rb"^=*\s*((?:\d+ \w+(?:, )?)+) in [0-9.]+s\b", re.M)
+PYTEST_RAN = (b"passed", b"failed", b"skipped", b"xfailed", b"xpassed", b"error", b"errors")
+
+
+def ran_count(output):
+    """The number of tests an output says ran, as a string; "-" if none."""
+    counts = RAN_RE.findall(output)
+    if counts:
+        return counts[-1].decode()
+    summaries = PYTEST_SUMMARY_RE.findall(output)
+    if summaries:
+        n = 0
+        for part in summaries[-1].split(b", "):
+            num, word = part.split(b" ", 1)
+            if word in PYTEST_RAN:
+                n += int(num)
+        return str(n)
+    return "-"
 
 
 def cmd_exec(argv):
@@ -50,6 +81,7 @@ def cmd_exec(argv):
     p.add_argument("--cwd")
     p.add_argument("--env", action="append", default=[])
     p.add_argument("--stdout-null", action="store_true")
+    p.add_argument("--count-procs", action="store_true")
     p.add_argument("--timeout", type=float, default=1200.0,
                    help="kill CMD after this many seconds (exit status 137)")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -61,6 +93,11 @@ def cmd_exec(argv):
     for kv in a.env:
         k, _, v = kv.partition("=")
         env[k] = v
+    count_file = None
+    if a.count_procs:
+        count_file = a.log + ".procs"
+        open(count_file, "w").close()
+        env["BENCH_PROC_COUNT"] = count_file
     with open(a.log, "ab") as log:
         start = log.tell()
         log.write(("$ cd %s && %s %s\n" % (a.cwd or ".", " ".join(a.env), " ".join(cmd))).encode())
@@ -68,13 +105,18 @@ def cmd_exec(argv):
         out = subprocess.DEVNULL if a.stdout_null else log
         wall, own, children, rc = run_measured(cmd, timeout=a.timeout, cwd=a.cwd, env=env,
                                                stdout=out, stderr=log)
-        log.write(b"[exit %d, wall %.3f s, own CPU %.2f s, children CPU %.2f s]\n\n"
-                  % (rc, wall, own, children))
+        procs = ""
+        if count_file:
+            with open(count_file) as f:
+                procs = " %d" % sum(1 for _ in f)
+            os.unlink(count_file)
+        log.write(b"[exit %d, wall %.3f s, own CPU %.2f s, children CPU %.2f s%s]\n\n"
+                  % (rc, wall, own, children,
+                     (",%s interpreters started" % procs).encode() if procs else b""))
     with open(a.log, "rb") as log:
         log.seek(start)
-        counts = RAN_RE.findall(log.read())
-    ran = counts[-1].decode() if counts else "-"
-    print("%.3f %.3f %.3f %d %s" % (wall, own, children, rc, ran))
+        ran = ran_count(log.read())
+    print("%.3f %.3f %.3f %d %s%s" % (wall, own, children, rc, ran, procs))
 
 
 def run_measured(cmd, timeout=None, **popen_args):
@@ -150,156 +192,41 @@ def cmd_median(argv):
     print("%.3f" % statistics.median(float(x) for x in argv))
 
 
-# ---------------------------------------------------------------- report ----
-
-PHASES = [  # key, label, SYNTH_PHASE, target of ours/ideal (None: no target)
-    ("a-cold", "a cold", "a", 1.25),
-    ("a-warm", "a warm", "a", 1.10),
-    ("b", "b (the bug)", "b", None),
-    ("a-after", "a after bug", "a", 1.10),
-    ("c", "c (speeds changed)", "c", 1.25),
-]
-
-
-def ideal(durations, phase, workers, startup):
-    ds = list(durations[phase].values())
-    return max(sum(ds) / workers, max(ds)) + startup
-
-
-def fmt(x, digits=2):
-    return "%.*f" % (digits, x) if isinstance(x, float) else x
-
-
-def ratio(a, b, digits=2):
-    if isinstance(a, float) and isinstance(b, float) and b > 0:
-        return "%.*f" % (digits, a / b)
-    return "n/a"
+def cmd_sdist_requirements(argv):
+    (root,) = argv
+    args = []
+    for name in ("requirements.txt", "test-requirements.txt"):
+        if os.path.exists(os.path.join(root, name)):
+            args += ["-r", os.path.join(root, name)]
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(os.path.join(root, "tox.ini"))
+    extras = tox.get("testenv", "extras", fallback="").split()
+    if extras:
+        try:
+            import tomllib
+        except ImportError:  # Python < 3.11: the extras' tests may fail to import
+            tomllib = None
+        if tomllib and os.path.exists(os.path.join(root, "pyproject.toml")):
+            with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+                optional = tomllib.load(f).get("project", {}).get("optional-dependencies", {})
+            for extra in extras:
+                args += optional.get(extra, [])
+    for arg in args:
+        print(arg)
 
 
-def load_results(path):
-    """{(kind, case, phase, tool): [row, ...]} from the TSV runner.sh wrote."""
-    results = {}
-    with open(path) as f:
-        for line in f:
-            if not line.strip() or line.startswith("kind\t"):
-                continue
-            kind, rep, case, phase, tool, wall, own, children, rc, ran = line.rstrip("\n").split("\t")
-            results.setdefault((kind, case, phase, tool), []).append({
-                "rep": int(rep), "wall": float(wall), "own": float(own),
-                "children": float(children), "rc": int(rc), "ran": ran,
-            })
-    return results
-
-
-def cell(rows, key="wall"):
-    """Median of one measurement over the repetitions, or a string saying
-    why there is none."""
-    if rows is None:
-        return "n/a"
-    bad = [r for r in rows if r["rc"] > 1]
-    if bad:
-        return "err(%d)" % bad[0]["rc"]
-    return statistics.median(r[key] for r in rows)
-
-
-def cmd_report(argv):
-    p = argparse.ArgumentParser(prog="runner_bench.py report")
-    p.add_argument("results")
-    p.add_argument("--workers", type=int, required=True)
-    p.add_argument("--startup", type=float, required=True)
-    p.add_argument("--suite", action="append", default=[], help="CASE=SUITE_DIR")
-    p.add_argument("--tests", type=int, required=True)
-    p.add_argument("--overhead-tests", type=int)
-    p.add_argument("--overhead-workers", type=int)
-    p.add_argument("--cpu-target-us", type=float, default=15.0)
-    a = p.parse_args(argv)
-    results = load_results(a.results)
-    notes = []
-
-    print("| case | ideal (s) | ours (s) | ours/ideal | stestr (s) | testr (s) "
-          "| stestr/ours | testr/ours | target (ours/ideal) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for spec in a.suite:
-        case, suite = spec.split("=", 1)
-        durations = json.load(open(os.path.join(suite, "durations.json")))
-        for key, label, phase, target in PHASES:
-            best = ideal(durations, phase, a.workers, a.startup)
-            got = {t: cell(results.get(("phase", case, key, t)))
-                   for t in ("ours", "stestr", "testr")}
-            o = got["ours"]
-            if target is None:
-                verdict = "none (failures expected)"
-            elif isinstance(o, float):
-                verdict = "≤ %.2f: %s" % (target, "met" if o / best <= target else "NOT met")
-            else:
-                verdict = "≤ %.2f: not measured" % target
-            print("| %s, %s | %.2f | %s | %s | %s | %s | %s | %s | %s |" % (
-                case, label, best, fmt(o), ratio(o, best, 3), fmt(got["stestr"]),
-                fmt(got["testr"]), ratio(got["stestr"], o), ratio(got["testr"], o), verdict))
-            # Sanity: every tool ran every test, and only phase b failed.
-            for tool in ("ours", "stestr", "testr"):
-                for r in results.get(("phase", case, key, tool)) or []:
-                    want_rc = 1 if phase == "b" else 0
-                    if r["rc"] != want_rc:
-                        notes.append("%s, %s, %s, rep %d: exit status %d (expected %d)"
-                                     % (case, label, tool, r["rep"], r["rc"], want_rc))
-                    if r["ran"] != str(a.tests):
-                        notes.append("%s, %s, %s, rep %d: ran %s tests (expected %d)"
-                                     % (case, label, tool, r["rep"], r["ran"], a.tests))
-        own = [r["own"] for key, *_ in PHASES
-               for r in results.get(("phase", case, key, "ours")) or []]
-        if own:
-            notes.append("%s: our testr's own CPU per run (all phases, all reps): median %.0f ms, max %.0f ms"
-                         % (case, statistics.median(own) * 1000, max(own) * 1000))
-
-    if a.overhead_tests:
-        n = a.overhead_tests
-        titles = {
-            "trivial": "%d trivial tests, modules patched not to parse durations.json" % n,
-            "generated": "%d trivial tests as gen_suite.py writes them (each module parses a 3 MB JSON)" % n,
-        }
-        for suite in ("trivial", "generated"):
-            if not results.get(("overhead", suite, "serial", "subunit.run")):
-                continue
-            print()
-            print("| overhead: %s | wall (s) | vs subunit.run | own CPU (s) | own CPU / test (µs) | target (< %g µs/test) |"
-                  % (titles[suite], a.cpu_target_us))
-            print("|---|---:|---:|---:|---:|---|")
-            bar = cell(results.get(("overhead", suite, "serial", "subunit.run")))
-            w = a.overhead_workers
-            rows = [
-                ("`python -m subunit.run discover` (serial, the bar)", "serial", "subunit.run"),
-                ("ours, concurrency %d, cold" % w, "cold", "ours"),
-                ("ours, concurrency %d, warm" % w, "warm", "ours"),
-                ("ours with --share-discovery, concurrency %d, cold" % w, "cold", "ours-shared"),
-                ("ours with --share-discovery, concurrency %d, warm" % w, "warm", "ours-shared"),
-                ("stestr, concurrency %d, cold" % w, "cold", "stestr"),
-                ("stestr, concurrency %d, warm" % w, "warm", "stestr"),
-            ]
-            for label, phase, tool in rows:
-                rs = results.get(("overhead", suite, phase, tool))
-                if not rs:
-                    continue
-                wall = cell(rs)
-                if tool.startswith("ours"):
-                    own = cell(rs, "own")
-                    per = own / n * 1e6 if isinstance(own, float) else "n/a"
-                    verdict = ("%s" % ("met" if per < a.cpu_target_us else "NOT met")
-                               if isinstance(per, float) else "not measured")
-                    print("| %s | %s | %s | %s | %s | %s |" % (
-                        label, fmt(wall), ratio(wall, bar), fmt(own), fmt(per, 1), verdict))
-                else:
-                    print("| %s | %s | %s | | | |" % (label, fmt(wall), ratio(wall, bar)))
-                for r in rs:
-                    if r["rc"] != 0:
-                        notes.append("overhead (%s), %s, rep %d: exit status %d" % (suite, label, r["rep"], r["rc"]))
-                    if tool != "subunit.run" and r["ran"] != str(n):
-                        notes.append("overhead (%s), %s, rep %d: ran %s tests (expected %d)"
-                                     % (suite, label, r["rep"], r["ran"], n))
-    if notes:
-        print()
-        for note in notes:
-            print("- " + note)
+def cmd_testr_conf(argv):
+    (root,) = argv
+    stestr = configparser.ConfigParser(interpolation=None)
+    stestr.read(os.path.join(root, ".stestr.conf"))
+    test_path = stestr.get("DEFAULT", "test_path")
+    top_dir = stestr.get("DEFAULT", "top_dir", fallback="./")
+    with open(os.path.join(root, ".testr.conf"), "w") as f:
+        f.write("[DEFAULT]\n"
+                "test_command=${PYTHON:-python3} -m subunit.run discover -t %s %s $LISTOPT $IDOPTION\n"
+                "test_id_option=--load-list $IDFILE\n"
+                "test_list_option=--list\n" % (top_dir, test_path))
+    print("wrote %s/.testr.conf for test_path=%s top_dir=%s" % (root, test_path, top_dir))
 
 
 def main():
@@ -308,7 +235,8 @@ def main():
     sub, argv = sys.argv[1], sys.argv[2:]
     commands = {
         "exec": cmd_exec, "verify-cpu": cmd_verify_cpu, "shortest": cmd_shortest,
-        "median": cmd_median, "report": cmd_report,
+        "median": cmd_median, "sdist-requirements": cmd_sdist_requirements,
+        "testr-conf": cmd_testr_conf,
     }
     if sub not in commands:
         raise SystemExit(__doc__)
