@@ -114,6 +114,9 @@ pub struct RunArgs {
     /// instead of running it in a final parallel segment.
     #[arg(long)]
     pub plan_strict: bool,
+    /// Also write the stored run as JUnit XML to FILE (docs/stestr.md).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,9 @@ pub struct LoadArgs {
     /// result, for streams that do not carry them.
     #[arg(long, value_name = "TAGS")]
     pub profile: Option<String>,
+    /// Also write the stored run as JUnit XML to FILE (docs/stestr.md).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Subunit v2 files, each from one worker (tagged worker-0, worker-1, ...);
     /// stdin when none.
     #[arg(value_name = "FILE")]
@@ -178,6 +184,10 @@ pub struct LastArgs {
     /// Print one JSON object covering every profile (docs/json.md).
     #[arg(long, conflicts_with = "subunit")]
     pub json: bool,
+    /// Also write the run as JUnit XML to FILE, a suite for each profile
+    /// shown (docs/stestr.md).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }

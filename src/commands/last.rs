@@ -1,17 +1,20 @@
 //! `testr last`: the latest run again, as its failures and summary, or as
-//! subunit v2.
+//! subunit v2; and writing a stored run as JUnit XML (`--junit`).
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use super::profile::{self, Choice, Scope};
 use super::{Context, Error};
 use crate::cli::LastArgs;
 use crate::config::Config;
 use crate::exit_codes;
-use crate::model::{Profile, RunCounts, TimeSpan};
+use crate::model::{Profile, RunCounts, RunId, TimeSpan};
 use crate::repo::{Repository, RunSummary};
 use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunTest};
-use crate::report::{SubunitWriter, Summary, write_failure, write_summary};
+use crate::report::{JunitReport, SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
@@ -19,9 +22,10 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     let in_play = repo.run_profiles(run.id)?;
     let several = in_play.len() > 1;
+    // JUnit XML holds a suite per profile, so it may cover them all, as JSON.
     let choice = profile::choose(
         &args.profile,
-        args.json,
+        args.json || args.junit.is_some(),
         in_play,
         config.profile_tags(),
         ctx.stdout,
@@ -51,7 +55,61 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
             write_summary(ctx.stdout, &summary)?;
         }
     }
+    if let Some(path) = &args.junit {
+        write_junit(&repo, run.id, &scope, &config, path)?;
+    }
     Ok(exit_status(summary.counts))
+}
+
+/// Writing `--junit FILE` failed; the run is stored all the same.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to write JUnit XML to {path}: {source}")]
+pub(super) struct JunitWriteError {
+    path: PathBuf,
+    source: io::Error,
+}
+
+/// Writes the whole stored `run` as JUnit XML to `path`, when there is
+/// one (`load --junit`, `run --junit`).
+pub(super) fn write_run_junit(
+    path: Option<&Path>,
+    repo: &Repository,
+    run: RunId,
+    config: &Config,
+) -> anyhow::Result<()> {
+    match path {
+        Some(path) => write_junit(repo, run, &Scope::all(), config, path),
+        None => Ok(()),
+    }
+}
+
+/// Writes the results of the stored `run` in `scope` as JUnit XML to
+/// `path`, counted as the summary counts them: results carrying a
+/// `filter_tags` tag are left out unless they failed.
+fn write_junit(
+    repo: &Repository,
+    run: RunId,
+    scope: &Scope,
+    config: &Config,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let mut report = JunitReport::new();
+    repo.for_each_result(run, false, |stored| {
+        let result = &stored.result;
+        let filtered = config.is_filtered(&result.tags) && !result.status.is_failure();
+        if scope.covers(&stored.profile) && !filtered {
+            report.add(&stored.profile, result);
+        }
+        anyhow::Ok(())
+    })?;
+    let failed = |source| JunitWriteError {
+        path: path.to_owned(),
+        source,
+    };
+    let mut out = BufWriter::new(File::create(path).map_err(failed)?);
+    report.write(&mut out).map_err(failed)?;
+    out.flush().map_err(failed)?;
+    Ok(())
 }
 
 /// The summary lines of a stored run, with deltas against `previous`.

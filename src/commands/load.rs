@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 
-use super::last::exit_status;
+use super::last::{exit_status, write_run_junit};
 use super::record::{self, Recorder};
 use super::{Context, Error, profile};
 use crate::cli::LoadArgs;
@@ -105,5 +105,8 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
     if !subunit && !ctx.quiet {
         record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
     }
+    // From the stored run, after it is stored: a file that cannot be
+    // written loses nothing.
+    write_run_junit(args.junit.as_deref(), &repo, id, &config)?;
     Ok(exit_status(tally.counts))
 }

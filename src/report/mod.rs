@@ -1,6 +1,6 @@
 //! Consumers of results that write for people and tools: the summary with
 //! FAIL blocks, the slowest-tests table, subunit v2 output, the JSON
-//! documents, a run's worker balance and its live progress, with ids shown
+//! documents, JUnit XML, a run's worker balance and its live progress, with ids shown
 //! escaped. Each writes to
 //! an injected writer, but for the progress bar, which only a terminal shows.
 
@@ -8,6 +8,7 @@ mod balance;
 mod escape;
 mod failure;
 pub mod json;
+mod junit;
 mod progress;
 mod slowest;
 mod subunit;
@@ -16,6 +17,7 @@ mod summary;
 pub use balance::{write_balance, write_segments};
 pub use escape::escape_controls;
 pub use failure::write_failure;
+pub use junit::JunitReport;
 pub use progress::Progress;
 pub use slowest::write_slowest;
 pub use subunit::SubunitWriter;

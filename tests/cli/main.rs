@@ -8,6 +8,7 @@ mod harness;
 mod id_file;
 mod interop;
 mod json;
+mod junit;
 mod load;
 mod plan;
 mod plan_profiles;
