@@ -45,6 +45,9 @@ pub enum Command {
     Run(RunArgs),
     /// List the tests the test command knows, without running them.
     ListTests(ListTestsArgs),
+    /// Store every run of a stestr repository (.stestr/) or a Python testr
+    /// one (.testrepository/), in order, as runs of this repository.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -217,4 +220,12 @@ pub struct SlowestArgs {
     pub json: bool,
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The repository directory (.stestr or .testrepository), or the project
+    /// directory holding it.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }

@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 
-use super::{Context, failing, init, last, list_tests, load, run, slowest, stats};
+use super::{Context, failing, import, init, last, list_tests, load, run, slowest, stats};
 use crate::cli::{Cli, Command};
 
 /// Runs the command and returns its exit status; errors are for the caller
@@ -31,5 +31,6 @@ pub fn dispatch(
         Command::Slowest(args) => slowest::run(&mut ctx, args),
         Command::Run(args) => run::run(&mut ctx, args),
         Command::ListTests(args) => list_tests::run(&mut ctx, args),
+        Command::Import(args) => import::run(&mut ctx, args),
     }
 }

@@ -5,6 +5,7 @@ mod context;
 mod dispatch;
 mod error;
 mod failing;
+mod import;
 mod init;
 mod last;
 mod list_tests;

@@ -2,6 +2,7 @@
 //! results keyed by (test id, profile), the failing state and timing history.
 
 mod error;
+mod import;
 mod open;
 mod read;
 mod schema;

@@ -12,4 +12,4 @@ mod wire;
 pub use decode::{Decoder, Items};
 pub use encode::{EncodeError, MAX_PACKET_LEN, encode_file, encode_packet};
 pub use event::{FileChunk, Item, Packet, Timestamp};
-pub use v1::{V1Decoder, V1Items};
+pub use v1::{V1Decoder, V1Items, format_v1_time};

@@ -524,6 +524,11 @@ impl V1Decoder {
     }
 }
 
+/// A timestamp as a v1 `time:` line gives it: `2026-01-01 12:00:00.123456Z`.
+pub fn format_v1_time(at: Timestamp) -> String {
+    time::format(at)
+}
+
 /// Adds a finished part; a second part of the same name replaces the first
 /// in its place, as in python-subunit's dict of details.
 fn add_part(parts: &mut Vec<Part>, part: Part) {

@@ -6,6 +6,7 @@ mod end_to_end;
 mod existing_projects;
 mod harness;
 mod id_file;
+mod import;
 mod interop;
 mod json;
 mod junit;

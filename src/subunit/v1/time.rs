@@ -51,6 +51,21 @@ pub(super) fn parse(text: &str) -> Result<Timestamp, String> {
         .map_err(|_| "the time is outside 1970..2106, which subunit v2 cannot carry".to_owned())
 }
 
+/// A timestamp as python-subunit writes a `time:` line's value:
+/// `2026-01-01 12:00:00.123456Z` (microseconds, truncated).
+pub(super) fn format(at: Timestamp) -> String {
+    let secs = i64::from(at.secs);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rest = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}Z",
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60,
+        at.nanos / 1000
+    )
+}
+
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -150,6 +165,21 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +212,20 @@ mod tests {
         assert_eq!(parse("2026-01-01 13:30:00+01:30"), Ok(ts(noon, 0)));
         assert_eq!(parse("2026-01-01 13:30:00+0130"), Ok(ts(noon, 0)));
         assert_eq!(parse("2026-01-01 11:00:00-01"), Ok(ts(noon, 0)));
+    }
+
+    #[test]
+    fn timestamps_format_as_python_subunit_writes_them_and_parse_back() {
+        for text in [
+            "1970-01-01 00:00:00.000000Z",
+            "2024-02-29 23:59:59.999999Z",
+            "2026-01-01 12:00:00.123456Z",
+            "2000-03-01 00:00:00.000001Z",
+            "2106-02-07 06:28:15.000000Z",
+        ] {
+            assert_eq!(format(parse(text).unwrap()), text);
+        }
+        assert_eq!(format(ts(0, 999)), "1970-01-01 00:00:00.000000Z");
     }
 
     #[test]
