@@ -1,19 +1,26 @@
 //! The Python worker shipped with testr, as `$PYTHON_WORKER` finds it.
 //!
 //! Python compiles a script it runs on every start, but caches the bytecode
-//! of a module it imports. So the worker is written out as a module,
-//! `testr_subunit.py`, beside a small launcher that imports it, in
-//! a directory kept between runs: only the first worker ever started
-//! compiles the module's 1,500 lines (about 10 ms of CPU a worker, paid by
-//! every worker of every run otherwise). The directory's name holds a hash
-//! of what testr writes there, so a newer testr never meets an older
-//! module, or the bytecode of one.
+//! of a module it imports. So the worker is written out as modules,
+//! `testr_subunit.py` and `testr_worker_protocol.py` (which it imports),
+//! beside a small launcher that imports it, in a directory kept between
+//! runs: only the first worker ever started compiles the modules (about
+//! 10 ms of CPU a worker, paid by every worker of every run otherwise).
+//! The directory's name holds a hash of what testr writes there, so a newer
+//! testr never meets an older module, or the bytecode of one.
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+
+/// What the shipped workers share, stdlib-only: the side of
+/// docs/worker-protocol.md that does not depend on how tests run (the
+/// subunit v2 writer, the protocol's streams, the listing, the id reader,
+/// the results).
+pub const PROTOCOL_MODULE: &str = include_str!("../../python/testr_worker_protocol.py");
+const PROTOCOL_MODULE_FILE: &str = "testr_worker_protocol.py";
 
 /// The worker itself: stdlib-only, it speaks docs/worker-protocol.md for
 /// unittest suites.
@@ -61,7 +68,14 @@ pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<PathBuf> {
 
 fn install_in(dir: &Path) -> io::Result<PathBuf> {
     fs::create_dir_all(dir)?;
-    for (name, text) in [(MODULE_FILE, MODULE), (LAUNCHER_FILE, LAUNCHER)] {
+    // What is imported before what imports it, so that a worker that
+    // another run starts while this one installs never finds a launcher
+    // without its modules.
+    for (name, text) in [
+        (PROTOCOL_MODULE_FILE, PROTOCOL_MODULE),
+        (MODULE_FILE, MODULE),
+        (LAUNCHER_FILE, LAUNCHER),
+    ] {
         let path = dir.join(name);
         if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
             write_atomically(&path, text)?;
@@ -117,7 +131,7 @@ fn remove_unused_versions(cache: &Path, keep: &Path) {
 
 fn content_hash() -> u64 {
     let mut hasher = DefaultHasher::new();
-    (MODULE, LAUNCHER).hash(&mut hasher);
+    (PROTOCOL_MODULE, MODULE, LAUNCHER).hash(&mut hasher);
     hasher.finish()
 }
 
@@ -134,6 +148,10 @@ mod tests {
         assert!(launcher.starts_with(cache.path()));
         let dir = launcher.parent().unwrap();
         assert_eq!(fs::read_to_string(dir.join(MODULE_FILE)).unwrap(), MODULE);
+        assert_eq!(
+            fs::read_to_string(dir.join(PROTOCOL_MODULE_FILE)).unwrap(),
+            PROTOCOL_MODULE
+        );
         assert_eq!(fs::read_to_string(&launcher).unwrap(), LAUNCHER);
         // Python's bytecode cache survives the next run's install.
         fs::create_dir(dir.join("__pycache__")).unwrap();
