@@ -2,8 +2,9 @@
 """Run a project's pytest suite as a testr worker (docs/worker-protocol.md).
 
 A pytest plugin and its command line. testr writes this module beside
-``testr_subunit.py``, whose subunit v2 writer and stream handling it reuses,
-and starts it from the project directory as::
+``testr_worker_protocol.py``, the side of the protocol that it shares with
+the unittest worker (the subunit v2 writer, the streams, the listing, the
+id reader, the results), and starts it from the project directory as::
 
     python3 <launcher> --worker [--serial-marker NAME] [PYTEST ARGS...]
     python3 <launcher> --list [--serial-marker NAME] [PYTEST ARGS...]
@@ -39,12 +40,20 @@ stopped before the listing, pytest's own status (4 for its usage errors).
 """
 
 import os
-import select
 import sys
-import time
 
-import testr_subunit
-from testr_subunit import LISTING_DONE, TEXT_MIME, TRACEBACK_MIME, StreamWriter
+from testr_worker_protocol import (
+    IdReader,
+    StreamWriter,
+    claim_stdin,
+    claim_stdout,
+    exit_now,
+    now,
+    only_thread,
+    write_listing,
+    write_result,
+    write_standalone_result,
+)
 
 # pytest 7.0 rewrote the SetupState that runs fixtures' teardowns along the
 # collector chain: teardown_exact(nextitem), the method this worker wraps
@@ -69,91 +78,6 @@ SESSION_TEARDOWN_ID = "pytest session teardown"
 # The id of an error in collecting the session itself (a plugin's), which
 # pytest reports with an empty node id.
 COLLECTION_ID = "pytest collection"
-
-_encode_utf8 = testr_subunit._encode_utf8
-_now = time.time_ns
-
-
-# --------------------------------------------------------------------------
-# Reading ids without waiting for the next one
-# --------------------------------------------------------------------------
-
-
-class _IdReader(object):
-    """The ids on stdin, a line at a time, with a look at the lines that
-    have already arrived (``arrived()``) that never waits for more."""
-
-    def __init__(self, stream):
-        try:
-            self.fd = stream.fileno()
-        except (AttributeError, OSError, ValueError):
-            self.fd = None  # an in-memory stream: read it a line at a time
-        self.stream = stream
-        self.lines = []   # complete lines read, not yet taken; bytes, no \n
-        self.first = 0    # index of the next line to take from self.lines
-        self.partial = b""
-        self.eof = False
-        self.can_poll = self.fd is not None
-
-    def _read(self):
-        """Read once, waiting for data; False at the end of the input."""
-        if self.fd is None:
-            line = self.stream.readline()
-            if not line:
-                self.eof = True
-                return False
-            self.lines.append(line.rstrip(b"\r\n"))
-            return True
-        data = os.read(self.fd, 65536)
-        if not data:
-            self.eof = True
-            if self.partial:
-                # A last line without its "\n" still counts.
-                self.lines.append(self.partial.rstrip(b"\r"))
-                self.partial = b""
-            return False
-        chunks = (self.partial + data).split(b"\n")
-        self.partial = chunks.pop()
-        self.lines.extend(chunk.rstrip(b"\r") for chunk in chunks)
-        return True
-
-    def next_line(self):
-        """The next line (bytes, without its line ending), waiting for it;
-        None at the end of the input."""
-        while self.first >= len(self.lines):
-            del self.lines[:]
-            self.first = 0
-            if self.eof or not self._read():
-                if not self.lines:
-                    return None
-        line = self.lines[self.first]
-        self.first += 1
-        if self.first > 1024 and self.first * 2 > len(self.lines):
-            del self.lines[:self.first]
-            self.first = 0
-        return line
-
-    def arrived(self):
-        """Yield the lines that have arrived and are not taken yet, reading
-        what the pipe holds meanwhile, but never waiting for more."""
-        index = self.first
-        while True:
-            lines = self.lines
-            while index < len(lines):
-                yield lines[index]
-                index += 1
-            if not self.can_poll or self.eof or not self._readable():
-                return
-            self._read()
-
-    def _readable(self):
-        try:
-            return bool(select.select([self.fd], [], [], 0)[0])
-        except (OSError, ValueError, TypeError):
-            # select() takes only sockets on Windows: use what is buffered.
-            self.can_poll = False
-            return False
-
 
 # --------------------------------------------------------------------------
 # pytest reports -> subunit
@@ -243,42 +167,6 @@ def summarize(nodeid, reports):
             name = title
         files[name] = files.get(name, "") + content
     return status, ("\n".join(texts) if texts else None), reason, files
-
-
-def write_result(writer, test_id, status, traceback=None, reason=None, files=None):
-    """Write a test's attachments and its final status, timestamped; flush.
-    Attachment names and mime types are those of testr_subunit.py."""
-    if reason is not None:
-        writer.write_file(test_id, "reason", _encode_utf8(reason), TEXT_MIME)
-    if files:
-        for name, text in files.items():
-            if text:
-                writer.write_file(test_id, name, _encode_utf8(text), TEXT_MIME)
-    if traceback:
-        writer.write_file(test_id, "traceback", _encode_utf8(traceback), TRACEBACK_MIME)
-    writer.event(test_id, status, _now())
-    writer.flush()
-
-
-def report_standalone(writer, test_id, status, traceback=None, reason=None):
-    """A whole result for something pytest has no test for."""
-    writer.event(test_id, "inprogress", _now())
-    write_result(writer, test_id, status, traceback, reason)
-
-
-def write_listing(writer, entries):
-    """``exists`` packets for (id, tags) pairs, then the end-of-listing
-    marker; flush."""
-    count = 0
-    for test_id, tags in entries:
-        if tags:
-            writer.status(test_id=test_id, test_status="exists", test_tags=tags)
-        else:
-            writer.event(test_id, "exists")
-        count += 1
-    writer.status(file_name=LISTING_DONE, file_bytes=str(count).encode("ascii"),
-                  eof=True, mime_type=TEXT_MIME, runnable=False)
-    writer.flush()
 
 
 def _format_exception(error, from_file=None):
@@ -450,15 +338,10 @@ class _WorkerPlugin(object):
         if setup_state is not None and hasattr(setup_state, "teardown_exact"):
             self._teardown_exact = setup_state.teardown_exact
             setup_state.teardown_exact = self._teardown_as_far_as_known
-        self._reader = _IdReader(self.ids)
+        self._reader = IdReader(self.ids)
         try:
-            while True:
-                line = self._reader.next_line()
-                if line is None:
-                    break
-                test_id = line.decode("utf-8", "replace")
-                if test_id:
-                    self._run(test_id)
+            for test_id in self._reader:
+                self._run(test_id)
             self._finish_session()
         finally:
             if self._teardown_exact is not None:
@@ -502,7 +385,7 @@ class _WorkerPlugin(object):
         nextitem = self._next_item()
         if nextitem is item:
             nextitem = None  # see _teardown_as_far_as_known
-        writer.event(test_id, "inprogress", _now())
+        writer.event(test_id, "inprogress", now())
         # Flushed at once: testr learns which test runs (and which hung).
         writer.flush()
         self.reports = reports = []
@@ -529,7 +412,7 @@ class _WorkerPlugin(object):
                 session._setupstate.teardown_exact(None)
             except BaseException as error:  # noqa: B902 - reported with the test
                 text += "error in the teardown after it:\n%s" % (_format_exception(error),)
-        write_result(writer, test_id, status, text, reason, files)
+        write_result(writer, test_id, status, text, reason, files.items())
         # -x, --maxfail and the like stop a pytest run; a worker's tests are
         # chosen by testr, which decides when to stop.
         if session.shouldfail or session.shouldstop:
@@ -539,14 +422,15 @@ class _WorkerPlugin(object):
     def _not_a_test(self, test_id):
         text = self.collect_failures.get(test_id)
         if text is not None:
-            report_standalone(self.writer, test_id, "fail", text)
+            write_standalone_result(self.writer, test_id, "fail", text)
             return
         reason = self.collect_skips.get(test_id)
         if reason is not None:
-            report_standalone(self.writer, test_id, "skip", reason=reason or "skipped")
+            write_standalone_result(self.writer, test_id, "skip", reason=reason or "skipped")
             return
-        report_standalone(self.writer, test_id, "fail",
-                          "%s: pytest collected no test with node id %s\n" % (PROG, test_id))
+        write_standalone_result(self.writer, test_id, "fail",
+                                "%s: pytest collected no test with node id %s\n"
+                                % (PROG, test_id))
 
     def _finish_session(self):
         """Tear down what is still set up (the session's fixtures, unless
@@ -559,9 +443,9 @@ class _WorkerPlugin(object):
         except BaseException as error:  # noqa: B902 - reported as a result
             if isinstance(error, KeyboardInterrupt):
                 raise
-            report_standalone(self.writer, SESSION_TEARDOWN_ID, "fail",
-                              "error in the teardown of the session:\n%s"
-                              % (_format_exception(error),))
+            write_standalone_result(self.writer, SESSION_TEARDOWN_ID, "fail",
+                                    "error in the teardown of the session:\n%s"
+                                    % (_format_exception(error),))
 
     # -- staying quiet -------------------------------------------------------
 
@@ -699,7 +583,7 @@ def main(argv=None, stdout=None, stdin=None):
     ``stdout`` is a binary stream for the packets (by default the process's
     stdout, claimed for packets only), ``stdin`` a binary stream of ids for
     ``--worker`` (by default the process's stdin, which tests then cannot
-    read): see testr_subunit.py's ``_claim_stdout`` and ``_claim_stdin``.
+    read): see testr_worker_protocol.py's ``claim_stdout`` and ``claim_stdin``.
     """
     try:
         mode, serial_marker, pytest_args = parse_args(
@@ -714,9 +598,9 @@ def main(argv=None, stdout=None, stdin=None):
     worker = mode == "--worker"
     own_process = stdout is None and stdin is None
     if worker and stdin is None:
-        stdin = testr_subunit._claim_stdin()
+        stdin = claim_stdin()
     if stdout is None:
-        stdout = testr_subunit._claim_stdout()
+        stdout = claim_stdout()
     writer = StreamWriter(stdout)
     plugin = _WorkerPlugin(pytest, writer, stdin, serial_marker, list_only=not worker)
     code = pytest.main(pytest_args, plugins=[plugin])
@@ -735,10 +619,10 @@ def main(argv=None, stdout=None, stdin=None):
             sys.stderr.write("%s: pytest ended without collecting tests (pytest args: %r)\n"
                              % (PROG, pytest_args))
             code = EXIT_USAGE
-    if own_process and testr_subunit._only_thread():
+    if own_process and only_thread():
         # The run waits for the last worker's end: skip the interpreter's
         # teardown of every collected item (atexit handlers still run).
-        testr_subunit._exit_now(code)
+        exit_now(code)
     return code
 
 
@@ -749,18 +633,14 @@ def _serve_conftest_failure(plugin, writer, stdin):
     write_listing(writer, [(node_id, None)])
     if stdin is None:
         return 0
-    reader = _IdReader(stdin)
-    while True:
-        line = reader.next_line()
-        if line is None:
-            return 0
-        test_id = line.decode("utf-8", "replace")
+    for test_id in IdReader(stdin):
         if test_id == node_id:
-            report_standalone(writer, test_id, "fail", text)
-        elif test_id:
-            report_standalone(writer, test_id, "fail",
-                              "%s: not run: pytest stopped at %s, which failed to import\n"
-                              % (PROG, node_id))
+            write_standalone_result(writer, test_id, "fail", text)
+        else:
+            write_standalone_result(writer, test_id, "fail",
+                                    "%s: not run: pytest stopped at %s, which failed to "
+                                    "import\n" % (PROG, node_id))
+    return 0
 
 
 if __name__ == "__main__":

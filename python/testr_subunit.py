@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Run unittest tests and write their results to stdout as subunit v2.
 
-This is the Python side of testr: a single file that needs nothing but the
-standard library (Python 3.8+), so any project can feed testr without
+This is the Python side of testr for unittest suites: it needs nothing but
+the standard library (Python 3.8+), so any project can feed testr without
 installing python-subunit or testtools. testr embeds it and runs it as its
-long-lived worker (``--worker``). It is split into parts:
+long-lived worker (``--worker``), with ``testr_worker_protocol.py`` beside
+it: the subunit v2 writer (``StreamWriter``), the protocol's streams, its
+listing, id reading and result writing, which the pytest worker shares.
+This module is split into parts:
 
-* ``StreamWriter`` encodes subunit v2 packets (byte-for-byte what
-  python-subunit's ``StreamResultToBytes`` writes for the same fields) and
-  splits big attachments into chunks that fit the 4 MiB packet limit;
 * ``SubunitTestResult`` is a ``unittest.TestResult`` that turns unittest's
   callbacks into subunit events, capturing each test's stdout and stderr;
 * ``Worker`` runs tests one id at a time, keeping unittest's class and module
@@ -89,7 +89,29 @@ import traceback
 import unittest
 import unittest.loader
 import unittest.util
-import zlib
+
+# What the shipped workers share, in the module testr writes beside this
+# one. StreamWriter, encode_varint and the constants stay names of this
+# module too, as they were before they were shared: code that imports them
+# from here (testr's own fake worker imports StreamWriter) keeps working.
+from testr_worker_protocol import (  # noqa: F401 - some only re-exported
+    LISTING_DONE,
+    TEXT_MIME,
+    TRACEBACK_MIME,
+    IdReader,
+    StreamWriter,
+    claim_stdin,
+    claim_stdout,
+    encode_utf8,
+    encode_varint,
+    exit_now,
+    flush_stdio,
+    now,
+    only_thread,
+    write_listing,
+    write_result,
+    write_standalone_result,
+)
 
 # Only --share-discovery needs these: _import_sharing_modules() imports them
 # then, and a worker that does not share starts about 5 ms sooner.
@@ -114,238 +136,8 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# Wire format
-# --------------------------------------------------------------------------
-
-SIGNATURE = 0xB3
-VERSION_2 = 0x2000
-FLAG_TEST_ID = 0x0800
-FLAG_ROUTE_CODE = 0x0400
-FLAG_TIMESTAMP = 0x0200
-FLAG_RUNNABLE = 0x0100
-FLAG_TAGS = 0x0080
-FLAG_FILE_CONTENT = 0x0040
-FLAG_MIME_TYPE = 0x0020
-FLAG_EOF = 0x0010
-
-STATUS_CODES = {
-    None: 0,
-    "exists": 1,
-    "inprogress": 2,
-    "success": 3,
-    "uxsuccess": 4,
-    "skip": 5,
-    "fail": 6,
-    "xfail": 7,
-}
-
-# A packet's length is a varint of at most 3 bytes: 4194303 bytes in all.
-MAX_PACKET_LENGTH = 4194303
-# The largest varint value (4 bytes, top two bits set).
-MAX_VARINT = (1 << 30) - 1
-
-TEXT_MIME = "text/plain;charset=utf8"
-TRACEBACK_MIME = "text/x-traceback;charset=utf8"
-
-_U16 = struct.Struct(">H")
-_U32 = struct.Struct(">I")
-# Signature, flags and a 1- or 2-byte length, for encode_event.
-_SIG_FLAGS = struct.Struct(">BHB")
-_SIG_FLAGS_U16 = struct.Struct(">BHH")
-_EVENT_FLAGS = VERSION_2 | FLAG_TEST_ID | FLAG_RUNNABLE
-
-
-def encode_varint(value):
-    """Encode a subunit v2 number: the top two bits of the first byte give
-    the width (1-4 bytes), the remaining bits hold the value big-endian."""
-    if value < 0:
-        raise ValueError("negative value: %r" % (value,))
-    if value < 0x40:
-        return bytes((value,))
-    if value < 0x4000:
-        return _U16.pack(value | 0x4000)
-    if value < 0x400000:
-        value |= 0x800000
-        return bytes((value >> 16, (value >> 8) & 0xFF, value & 0xFF))
-    if value <= MAX_VARINT:
-        return _U32.pack(value | 0xC0000000)
-    raise ValueError("value too large to encode: %r" % (value,))
-
-
-def _encode_utf8(text):
-    # Captured output may hold lone surrogates, which strict UTF-8 refuses.
-    return text.encode("utf-8", "backslashreplace")
-
-
-def _encode_string(text):
-    data = _encode_utf8(text)
-    return encode_varint(len(data)) + data
-
-
-class StreamWriter(object):
-    """Writes subunit v2 packets to a binary stream.
-
-    ``status()`` takes the same fields as python-subunit's
-    ``StreamResultToBytes.status()`` and writes the same bytes, except that
-    ``timestamp`` is an integer of nanoseconds since the epoch (what
-    ``time.time_ns()`` returns) instead of a datetime, and tags are written
-    sorted so that the output is deterministic.
-    """
-
-    # Attachment bytes per packet. Well below the 4 MiB packet limit, so that
-    # the test id, file name and mime type always fit beside a chunk.
-    chunk_size = 1 << 20
-
-    def __init__(self, stream):
-        self.stream = stream
-
-    @staticmethod
-    def encode_packet(
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        """Return one packet as bytes. Raises ValueError when it would be
-        longer than the format allows."""
-        flags = VERSION_2 | STATUS_CODES[test_status]
-        # Fields go in the order the format fixes: timestamp, test id, tags,
-        # mime type, file content, route code. Truthiness tests (tags, mime)
-        # follow python-subunit, which leaves out empty ones.
-        body = []
-        if timestamp is not None:
-            flags |= FLAG_TIMESTAMP
-            seconds, nanos = divmod(timestamp, 1000000000)
-            body.append(_U32.pack(seconds))
-            body.append(encode_varint(nanos))
-        if test_id is not None:
-            flags |= FLAG_TEST_ID
-            body.append(_encode_string(test_id))
-        if test_tags:
-            flags |= FLAG_TAGS
-            body.append(encode_varint(len(test_tags)))
-            body.extend(_encode_string(tag) for tag in sorted(test_tags))
-        if runnable:
-            flags |= FLAG_RUNNABLE
-        if mime_type:
-            flags |= FLAG_MIME_TYPE
-            body.append(_encode_string(mime_type))
-        if file_name is not None:
-            flags |= FLAG_FILE_CONTENT
-            if file_bytes is None:
-                file_bytes = b""
-            body.append(_encode_string(file_name))
-            body.append(encode_varint(len(file_bytes)))
-            body.append(bytes(file_bytes))
-        if eof:
-            flags |= FLAG_EOF
-        if route_code is not None:
-            flags |= FLAG_ROUTE_CODE
-            body.append(_encode_string(route_code))
-        body = b"".join(body)
-
-        # The length counts the whole packet, its own varint included, so the
-        # varint's width depends on the length it encodes. 1 (signature) +
-        # 2 (flags) + body + 4 (CRC), then add the width that fits.
-        base = 7 + len(body)
-        if base <= 0x3F - 1:
-            length = base + 1
-        elif base <= 0x3FFF - 2:
-            length = base + 2
-        elif base <= MAX_PACKET_LENGTH - 3:
-            length = base + 3
-        else:
-            raise ValueError("packet too long: %d bytes" % (base + 3,))
-        head = bytes((SIGNATURE,)) + _U16.pack(flags) + encode_varint(length)
-        content = head + body
-        return content + _U32.pack(zlib.crc32(content) & 0xFFFFFFFF)
-
-    def status(self, **fields):
-        """Write one packet; see ``encode_packet`` for the fields."""
-        self.stream.write(self.encode_packet(**fields))
-
-    @staticmethod
-    def encode_event(test_id, test_status, timestamp=None):
-        """The same bytes as ``encode_packet(test_id=..., test_status=...,
-        timestamp=...)``, faster: the packets written for every test (its
-        start and its end) take this path."""
-        id_bytes = _encode_utf8(test_id)
-        size = len(id_bytes)
-        flags = _EVENT_FLAGS | STATUS_CODES[test_status]
-        if timestamp is None:
-            body = encode_varint(size) + id_bytes
-        else:
-            flags |= FLAG_TIMESTAMP
-            seconds, nanos = divmod(timestamp, 1000000000)
-            body = _U32.pack(seconds) + encode_varint(nanos) + encode_varint(size) + id_bytes
-        base = 7 + len(body)
-        if base <= 0x3F - 1:
-            head = _SIG_FLAGS.pack(SIGNATURE, flags, base + 1)
-        elif base <= 0x3FFF - 2:
-            head = _SIG_FLAGS_U16.pack(SIGNATURE, flags, (base + 2) | 0x4000)
-        else:
-            # Rare (an id over 16 KiB): the general encoder handles it.
-            return StreamWriter.encode_packet(test_id=test_id, test_status=test_status,
-                                              timestamp=timestamp)
-        content = head + body
-        return content + _U32.pack(zlib.crc32(content))
-
-    def event(self, test_id, test_status, timestamp=None):
-        """Write a packet with only a test id, a status and maybe a
-        timestamp (see ``encode_event``)."""
-        self.stream.write(self.encode_event(test_id, test_status, timestamp))
-
-    def write_file(
-        self, test_id, file_name, data, mime_type=None, timestamp=None,
-        test_status=None, runnable=True,
-    ):
-        """Write a whole attachment, split into as many packets as needed:
-        the mime type on the first, eof on the last. An empty attachment is
-        one empty packet with eof."""
-        data = memoryview(data)
-        size = len(data)
-        # Room left for content in one packet once the other fields are in,
-        # with 4 bytes to spare for the length varints growing to 3 bytes.
-        overhead = len(self.encode_packet(
-            test_id=test_id, test_status=test_status, file_name=file_name,
-            mime_type=mime_type, eof=True, timestamp=timestamp))
-        chunk_size = min(self.chunk_size, MAX_PACKET_LENGTH - overhead - 4)
-        if chunk_size <= 0:
-            raise ValueError("test id or file name too long for a packet")
-        offset = 0
-        first = True
-        while first or offset < size:
-            end = min(offset + chunk_size, size)
-            self.status(
-                test_id=test_id,
-                test_status=test_status,
-                runnable=runnable,
-                file_name=file_name,
-                file_bytes=data[offset:end],
-                mime_type=mime_type if first else None,
-                eof=end >= size,
-                timestamp=timestamp,
-            )
-            offset = end
-            first = False
-
-    def flush(self):
-        self.stream.flush()
-
-
-# --------------------------------------------------------------------------
 # unittest -> subunit
 # --------------------------------------------------------------------------
-
-
-def _now():
-    return time.time_ns()
 
 
 class _Running(object):
@@ -397,7 +189,7 @@ class SubunitTestResult(unittest.TestResult):
         self._running = running
         if self.awaited_id is not None:
             self.started_ids.append(running.test_id)
-        self.writer.event(running.test_id, "inprogress", _now())
+        self.writer.event(running.test_id, "inprogress", now())
         # Flushed at once so that a reader sees which test is running (and
         # which one hung, if it never finishes).
         self.writer.flush()
@@ -497,8 +289,8 @@ class SubunitTestResult(unittest.TestResult):
     # -- writing -----------------------------------------------------------
 
     def _emit_standalone(self, test_id, status, traceback=None, reason=None):
-        self.writer.event(test_id, "inprogress", _now())
-        self._emit_final(test_id, status, [traceback] if traceback else [], reason, "", "")
+        write_standalone_result(self.writer, test_id, status, traceback, reason)
+        self._count(test_id, status)
 
     def report_error(self, test_id, message):
         """Report a failure that unittest has no test for (an unknown id)."""
@@ -509,18 +301,12 @@ class SubunitTestResult(unittest.TestResult):
         self._emit_standalone(test_id, "skip", reason=reason)
 
     def _emit_final(self, test_id, status, tracebacks, reason, stdout, stderr):
-        writer = self.writer
-        if reason is not None:
-            writer.write_file(test_id, "reason", _encode_utf8(reason), TEXT_MIME)
-        if stdout:
-            writer.write_file(test_id, "stdout", _encode_utf8(stdout), TEXT_MIME)
-        if stderr:
-            writer.write_file(test_id, "stderr", _encode_utf8(stderr), TEXT_MIME)
-        if tracebacks:
-            writer.write_file(test_id, "traceback",
-                              _encode_utf8("\n".join(tracebacks)), TRACEBACK_MIME)
-        writer.event(test_id, status, _now())
-        writer.flush()
+        write_result(self.writer, test_id, status, "\n".join(tracebacks), reason,
+                     (("stdout", stdout), ("stderr", stderr)))
+        self._count(test_id, status)
+
+    def _count(self, test_id, status):
+        """Keep count of a final status just written."""
         if test_id == self.awaited_id:
             self.awaited_done = True
         if status == "fail":
@@ -673,10 +459,6 @@ def select(suite, wanted):
 # Worker mode
 # --------------------------------------------------------------------------
 
-# The file, sent with no test id, that ends a worker's listing.
-LISTING_DONE = "testr-listing-done"
-
-
 class Worker(object):
     """Runs discovered tests one id at a time, as the ids arrive.
 
@@ -708,17 +490,10 @@ class Worker(object):
     def write_listing(self):
         """Write an ``exists`` packet per test, the loader's errors if any,
         then the end-of-listing marker; flush."""
-        event = self.writer.event
-        for test_id in self.tests:
-            event(test_id, "exists")
+        files = ()
         if self.import_errors:
-            self.writer.write_file(None, "import errors",
-                                   _encode_utf8("\n".join(self.import_errors)),
-                                   TEXT_MIME, runnable=False)
-        self.writer.status(file_name=LISTING_DONE,
-                           file_bytes=str(len(self.tests)).encode("ascii"),
-                           eof=True, mime_type=TEXT_MIME, runnable=False)
-        self.writer.flush()
+            files = (("import errors", "\n".join(self.import_errors)),)
+        write_listing(self.writer, ((test_id, None) for test_id in self.tests), files)
 
     def run_test(self, test_id):
         """Run the test with this id now; every id gets a final status."""
@@ -791,18 +566,10 @@ class Worker(object):
     def serve(self, ids):
         """Run the id on each line of the binary stream ``ids`` until it
         ends, then ``finish()``."""
-        readline = ids.readline
         run_test = self.run_test
         try:
-            while True:
-                # One line at a time, as soon as it is complete: a buffered
-                # reader's readline returns without waiting for more input.
-                line = readline()
-                if not line:
-                    break
-                test_id = line.rstrip(b"\r\n").decode("utf-8", "replace")
-                if test_id:
-                    run_test(test_id)
+            for test_id in IdReader(ids):
+                run_test(test_id)
         finally:
             self.finish()
 
@@ -810,43 +577,6 @@ class Worker(object):
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
-
-
-def _claim_stdout():
-    """Return a binary stream on the process's real stdout for the packets,
-    and point file descriptor 1 (hence sys.stdout, print() outside a test,
-    and child processes) at stderr, so that nothing but packets reaches
-    stdout. Text written outside a test (at import, in setUpClass) then shows
-    on the terminal instead of being mixed into the packet stream."""
-    sys.stdout.flush()
-    try:
-        packets = os.fdopen(os.dup(1), "wb")
-        os.dup2(2, 1)
-    except (OSError, AttributeError, ValueError):
-        # No usable descriptors (stdout is not a real file): write the
-        # packets to stdout's binary buffer and let the text mix in.
-        return getattr(sys.stdout, "buffer", sys.stdout)
-    return packets
-
-
-def _claim_stdin():
-    """Return a binary stream on the process's real stdin for the test ids,
-    and point file descriptor 0 at the null device, so that a test (or a
-    child process) that reads its stdin cannot eat the ids. Called before
-    ``_claim_stdout``, so that descriptor 0 is in use (if only by the null
-    device) when that one duplicates descriptor 1."""
-    try:
-        try:
-            fd = os.dup(0)
-        except OSError:
-            fd = None  # descriptor 0 is closed: no ids will come
-        null = os.open(os.devnull, os.O_RDONLY)
-        if null != 0:
-            os.dup2(null, 0)
-            os.close(null)
-    except (OSError, AttributeError, ValueError):
-        return getattr(sys.stdin, "buffer", None) or io.BytesIO()
-    return os.fdopen(fd, "rb") if fd is not None else io.BytesIO()
 
 
 def _read_load_list(path):
@@ -956,9 +686,9 @@ def main(argv=None, stdout=None, stdin=None):
     """Run the command line; returns the exit status.
 
     ``stdout`` is a binary stream for the packets; by default the process's
-    stdout, claimed for packets only (see ``_claim_stdout``). ``stdin`` is a
+    stdout, claimed for packets only (see ``testr_worker_protocol.claim_stdout``). ``stdin`` is a
     binary stream of test ids for ``--worker``; by default the process's
-    stdin (see ``_claim_stdin``).
+    stdin (see ``testr_worker_protocol.claim_stdin``).
     """
     parser, args = parse_command_line(argv)
     _put_cwd_on_path()
@@ -975,7 +705,7 @@ def main(argv=None, stdout=None, stdin=None):
 
     # Claimed before discovery, so that imports that print cannot get into
     # the packet stream.
-    writer = StreamWriter(stdout if stdout is not None else _claim_stdout())
+    writer = StreamWriter(stdout if stdout is not None else claim_stdout())
 
     try:
         loader, suite = load_suite(args)
@@ -1000,7 +730,7 @@ def main(argv=None, stdout=None, stdin=None):
         errors = getattr(loader, "errors", [])
         if errors:
             writer.write_file(None, "import errors",
-                              _encode_utf8("\n".join(errors)), TEXT_MIME, runnable=False)
+                              encode_utf8("\n".join(errors)), TEXT_MIME, runnable=False)
         writer.flush()
         return 1 if errors else 0
 
@@ -1041,8 +771,8 @@ def _worker_main(args, stdout, stdin):
             reason = _follow(directory, identity)
             _share_note("%s; discovering on its own" % (reason,))
             directory = None
-    ids = stdin if stdin is not None else _claim_stdin()
-    packets = stdout if stdout is not None else _claim_stdout()
+    ids = stdin if stdin is not None else claim_stdin()
+    packets = stdout if stdout is not None else claim_stdout()
     writer = StreamWriter(packets)
     try:
         try:
@@ -1060,18 +790,11 @@ def _worker_main(args, stdout, stdin):
             _release_lead(lead)
     del loader
     code = _serve(suite, errors, writer, ids)
-    if _leader_alive_fd is not None or (own_process and _only_thread()):
+    if _leader_alive_fd is not None or (own_process and only_thread()):
         # The run is waiting for this process's end: skip the teardown.
         writer.flush()
-        _exit_now(code)
+        exit_now(code)
     return code
-
-
-def _only_thread():
-    """Whether no other thread runs: a normal exit would wait for those a
-    test left running (unless daemonic), so this one does too."""
-    threading = sys.modules.get("threading")
-    return threading is None or threading.active_count() == 1
 
 
 # The leader's end of the pipe whose end tells the fork server that the
@@ -1083,7 +806,7 @@ def _lead(directory, suite, errors, identity, leader_files, lock_fd):
     """Start the fork server unless it cannot be done safely; the followers
     fall back to discovering on their own when it is not started."""
     global _leader_alive_fd
-    if not _only_thread():
+    if not only_thread():
         # Only the forking thread survives a fork: a lock another thread
         # holds (logging's, an import lock) would stay locked forever.
         _share_note("%d threads are running after discovery; not sharing it, "
@@ -1369,7 +1092,7 @@ def _start_fork_server(directory, suite, errors, identity, leader_files, lock_fd
             pass
         raise
     alive_r, alive_w = os.pipe()
-    _flush_stdio()
+    flush_stdio()
     try:
         middle = os.fork()
     except OSError:
@@ -1403,15 +1126,6 @@ def _start_fork_server(directory, suite, errors, identity, leader_files, lock_fd
         os.unlink(socket_path)
         raise OSError("the fork server could not be started (status %d)" % (status,))
     return alive_w
-
-
-def _flush_stdio():
-    # Text waiting in a buffer at a fork would be written once per process.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 def _close_fds(*fds):
@@ -1645,7 +1359,7 @@ class _ForkServer(object):
             self._drop(conn)
             return
         pgid = request["pgid"]
-        _flush_stdio()
+        flush_stdio()
         try:
             pid = os.fork()
         except OSError as error:
@@ -1702,14 +1416,14 @@ class _ForkServer(object):
                 _close_fds(*fds)
                 os.environ.clear()
                 os.environ.update(request["env"])
-                ids = _claim_stdin()
-                writer = StreamWriter(_claim_stdout())
+                ids = claim_stdin()
+                writer = StreamWriter(claim_stdout())
                 code = _serve(self.suite, self.errors, writer, ids)
             except SystemExit as exit:
                 code = exit.code
             except KeyboardInterrupt:
                 # As Python does for an uncaught KeyboardInterrupt.
-                _flush_stdio()
+                flush_stdio()
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.kill(os.getpid(), signal.SIGINT)
             except BaseException:
@@ -1721,25 +1435,9 @@ class _ForkServer(object):
                 sys.stderr.write("%s\n" % (code,))
                 code = 1
             # Never back into the server's code: its cleanup is not ours.
-            _exit_now(code)
+            exit_now(code)
         finally:
             os._exit(1)
-
-
-def _exit_now(code):
-    """Exit as a worker ending normally would, less the interpreter's
-    teardown: the atexit handlers (the tests' own, coverage's) run, stdio is
-    flushed, but the discovered objects are not freed one by one. That takes
-    about 7 ms in a worker of 400 small tests, while the run waits for the
-    worker's end; in a worker forked from the fork server, freeing them
-    would also write to every page it shares with the server, and copy them
-    all: about a second for a suite that holds 2 GB."""
-    import atexit
-    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
-    if run_exitfuncs is not None:
-        run_exitfuncs()
-    _flush_stdio()
-    os._exit(code)
 
 
 if __name__ == "__main__":
