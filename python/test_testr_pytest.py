@@ -56,15 +56,8 @@ class PytestWorker(WorkerProcess):
     pytest worker."""
 
     def __init__(self, case, args, env, python_args=()):
-        self.case = case
-        self.own_group = False
-        self.stderr_file = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [sys.executable] + list(python_args) + ["-c", LAUNCHER] + list(args),
-            cwd=case.dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.stderr_file)
-        case.addCleanup(self._cleanup)
-        self.buffer = b""
+        super().__init__(case, args, env,
+                         command=[sys.executable] + list(python_args) + ["-c", LAUNCHER])
 
     def read_listing_with_tags(self):
         """The listing as {id: tags} in order, checking that nothing but

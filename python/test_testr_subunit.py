@@ -590,12 +590,16 @@ class WorkerProcess(object):
 
     timeout = 30.0
 
-    def __init__(self, case, args, env, own_group=False, new_session=False):
+    def __init__(self, case, args, env, own_group=False, new_session=False, command=None):
+        """Start ``command`` (by default testr_subunit.py ``--worker``) with
+        ``args`` after it."""
+        if command is None:
+            command = [sys.executable, SCRIPT, "--worker"]
         self.case = case
         self.own_group = own_group or new_session
         self.stderr_file = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, SCRIPT, "--worker"] + list(args), cwd=case.dir, env=env,
+            list(command) + list(args), cwd=case.dir, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file,
             # As testr starts workers: each in a process group of its own,
             # all in one session.
