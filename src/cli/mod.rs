@@ -56,6 +56,17 @@ pub struct InitArgs {
     /// Python worker shipped with testr, discovering tests from START_DIR.
     #[arg(long, value_name = "START_DIR", num_args = 0..=1, default_missing_value = ".")]
     pub unittest: Option<String>,
+    /// Also write a .testr.conf that runs a pytest project with the pytest
+    /// worker shipped with testr, on the project's own pytest; the
+    /// arguments that follow (paths, -m, -k, -p ...) go to pytest.
+    #[arg(
+        long,
+        value_name = "PYTEST_ARGS",
+        num_args = 0..,
+        allow_hyphen_values = true,
+        conflicts_with = "unittest"
+    )]
+    pub pytest: Option<Vec<String>>,
 }
 
 /// Which tests: regular expressions searched in test ids (any one

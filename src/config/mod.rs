@@ -10,11 +10,8 @@ mod runner;
 mod stestr;
 
 pub use ini::{Ini, ParseError};
-pub use keys::Warning;
 pub use profiles::{PatternError, ProfileTags};
-pub use project::{Config, ConfiguredProfile, Error, FILE_NAME, STESTR_FILE_NAME, Source};
+pub use project::{Config, ConfiguredProfile, FILE_NAME, STESTR_FILE_NAME};
 pub use runner::{
-    ClassicCommand, Launch, MAX_TIMEOUT_SECS, RunnerSettings, SettingsError, TimeoutError,
-    parse_timeout,
+    ClassicCommand, Launch, RunnerSettings, SettingsError, TimeoutError, parse_timeout,
 };
-pub use stestr::StestrError;

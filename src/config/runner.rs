@@ -81,7 +81,7 @@ pub enum TimeoutError {
 }
 
 /// Seconds, as given to `--timeout` or the `timeout` key: a finite number
-/// above zero and at most [`MAX_TIMEOUT_SECS`].
+/// above zero and at most `MAX_TIMEOUT_SECS`.
 pub fn parse_timeout(value: &str) -> Result<Duration, TimeoutError> {
     let seconds: f64 = value.trim().parse().map_err(|_| TimeoutError::NotANumber)?;
     if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_TIMEOUT_SECS {

@@ -1,9 +1,11 @@
 //! Shell commands from `.testr.conf` templates: the Python testr's
 //! `$IDOPTION`, `$IDFILE`, `$IDLIST` and `$LISTOPT`, and testr's own
-//! `$PROFILE` and `$PYTHON_WORKER`, with every value quoted for the shell.
+//! `$PROFILE`, `$PYTHON_WORKER` and `$PYTEST_WORKER`, with every value
+//! quoted for the shell.
 
 use std::path::Path;
 
+use super::python_worker::Launchers;
 use crate::config::ClassicCommand;
 use crate::shell::quote;
 
@@ -12,8 +14,8 @@ use crate::shell::quote;
 pub struct Substitutions<'a> {
     /// The profile's name as written in `profiles` (empty when none).
     pub profile: &'a str,
-    /// Where the shipped Python worker was written, if a command uses it.
-    pub python_worker: Option<&'a Path>,
+    /// Where the shipped Python workers were written, if a command uses one.
+    pub python_workers: Option<&'a Launchers>,
     /// Arguments given after `--`, appended to every command.
     pub extra_args: &'a [String],
 }
@@ -74,8 +76,13 @@ pub fn classic_run(
 /// Substitutes testr's own variables and appends the extra arguments.
 fn finish(command: String, subs: &Substitutions<'_>) -> String {
     let mut command = command.replace("$PROFILE", &quote(subs.profile));
-    if let Some(path) = subs.python_worker {
-        command = command.replace("$PYTHON_WORKER", &quote(&path.to_string_lossy()));
+    if let Some(launchers) = subs.python_workers {
+        for (variable, path) in [
+            (PYTHON_WORKER, &launchers.unittest),
+            (PYTEST_WORKER, &launchers.pytest),
+        ] {
+            command = command.replace(variable, &quote(&path.to_string_lossy()));
+        }
     }
     for arg in subs.extra_args {
         command.push(' ');
@@ -84,9 +91,15 @@ fn finish(command: String, subs: &Substitutions<'_>) -> String {
     command
 }
 
-/// Whether a template uses the shipped Python worker.
+/// The variable that stands for the shipped unittest worker's launcher.
+pub const PYTHON_WORKER: &str = "$PYTHON_WORKER";
+
+/// The variable that stands for the shipped pytest worker's launcher.
+pub const PYTEST_WORKER: &str = "$PYTEST_WORKER";
+
+/// Whether a template uses one of the shipped Python workers.
 pub fn uses_python_worker(template: &str) -> bool {
-    template.contains("$PYTHON_WORKER")
+    template.contains(PYTHON_WORKER) || template.contains(PYTEST_WORKER)
 }
 
 #[cfg(test)]
@@ -104,7 +117,7 @@ mod tests {
 
     const NO_SUBS: Substitutions<'static> = Substitutions {
         profile: "",
-        python_worker: None,
+        python_workers: None,
         extra_args: &[],
     };
 
@@ -127,11 +140,14 @@ mod tests {
 
     #[test]
     fn profile_worker_and_extra_arguments() {
-        let worker_path = Path::new("/tmp/w.py");
+        let launchers = Launchers {
+            unittest: "/tmp/w.py".into(),
+            pytest: "/tmp/p.py".into(),
+        };
         let extra = ["-v".to_owned(), "a b".to_owned()];
         let subs = Substitutions {
             profile: "py311,sqlite",
-            python_worker: Some(worker_path),
+            python_workers: Some(&launchers),
             extra_args: &extra,
         };
         assert_eq!(
@@ -139,5 +155,10 @@ mod tests {
             "${PYTHON:-python3} /tmp/w.py --tag=py311,sqlite -v 'a b'"
         );
         assert!(uses_python_worker("x $PYTHON_WORKER"));
+        assert_eq!(
+            worker("python3 $PYTEST_WORKER --worker -k 'a b'", &subs),
+            "python3 /tmp/p.py --worker -k 'a b' -v 'a b'"
+        );
+        assert!(uses_python_worker("x $PYTEST_WORKER"));
     }
 }

@@ -9,6 +9,7 @@ mod command;
 mod dispatch;
 mod error;
 mod event;
+mod listing;
 mod process;
 mod python_worker;
 mod schedule;

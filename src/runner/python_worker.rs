@@ -1,13 +1,15 @@
-//! The Python worker shipped with testr, as `$PYTHON_WORKER` finds it.
+//! The Python workers shipped with testr, as `$PYTHON_WORKER` (unittest)
+//! and `$PYTEST_WORKER` (pytest) find them.
 //!
 //! Python compiles a script it runs on every start, but caches the bytecode
-//! of a module it imports. So the worker is written out as modules,
-//! `testr_subunit.py` and `testr_worker_protocol.py` (which it imports),
-//! beside a small launcher that imports it, in a directory kept between
-//! runs: only the first worker ever started compiles the modules (about
-//! 10 ms of CPU a worker, paid by every worker of every run otherwise).
-//! The directory's name holds a hash of what testr writes there, so a newer
-//! testr never meets an older module, or the bytecode of one.
+//! of a module it imports. So each worker is written out as a module
+//! (`testr_subunit.py`, `testr_pytest.py`, and `testr_worker_protocol.py`,
+//! which both import) beside a small launcher that imports it, in a
+//! directory kept between runs: only the first worker ever started compiles
+//! the modules (about 10 ms of CPU a worker for the unittest one, paid by
+//! every worker of every run otherwise). The directory's name holds a hash
+//! of what testr writes there, so a newer testr never meets an older
+//! module, or the bytecode of one.
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -22,10 +24,13 @@ use std::time::{Duration, SystemTime};
 pub const PROTOCOL_MODULE: &str = include_str!("../../python/testr_worker_protocol.py");
 const PROTOCOL_MODULE_FILE: &str = "testr_worker_protocol.py";
 
-/// The worker itself: stdlib-only, it speaks docs/worker-protocol.md for
-/// unittest suites.
+/// The unittest worker: stdlib-only, it runs any unittest suite.
 pub const MODULE: &str = include_str!("../../python/testr_subunit.py");
 const MODULE_FILE: &str = "testr_subunit.py";
+
+/// The pytest worker: a plugin that the project's own pytest loads.
+pub const PYTEST_MODULE: &str = include_str!("../../python/testr_pytest.py");
+const PYTEST_MODULE_FILE: &str = "testr_pytest.py";
 
 /// The script `$PYTHON_WORKER` names. It puts its own directory on the
 /// import path itself, since `python -P` (or `PYTHONSAFEPATH`) does not.
@@ -41,6 +46,48 @@ raise SystemExit(testr_subunit.main())
 ";
 const LAUNCHER_FILE: &str = "testr_worker.py";
 
+/// The script `$PYTEST_WORKER` names, likewise.
+const PYTEST_LAUNCHER: &str = "\
+# Written by testr: runs testr_pytest.py from this directory as a module,
+# so that Python caches its bytecode.
+import os, sys
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+import testr_pytest
+raise SystemExit(testr_pytest.main())
+";
+const PYTEST_LAUNCHER_FILE: &str = "testr_pytest_worker.py";
+
+/// Every file written, by name, in the order written: what is imported
+/// before what imports it, so that a worker that another run starts while
+/// this one installs never finds a launcher without its modules.
+const FILES: [(&str, &str); 5] = [
+    (PROTOCOL_MODULE_FILE, PROTOCOL_MODULE),
+    (MODULE_FILE, MODULE),
+    (PYTEST_MODULE_FILE, PYTEST_MODULE),
+    (LAUNCHER_FILE, LAUNCHER),
+    (PYTEST_LAUNCHER_FILE, PYTEST_LAUNCHER),
+];
+
+/// Where the launchers of an installed copy are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launchers {
+    /// What `$PYTHON_WORKER` becomes.
+    pub unittest: PathBuf,
+    /// What `$PYTEST_WORKER` becomes.
+    pub pytest: PathBuf,
+}
+
+impl Launchers {
+    fn in_dir(dir: &Path) -> Launchers {
+        Launchers {
+            unittest: dir.join(LAUNCHER_FILE),
+            pytest: dir.join(PYTEST_LAUNCHER_FILE),
+        }
+    }
+}
+
 /// The prefix of the kept directories' names (the rest is the hash).
 const DIR_PREFIX: &str = "python-worker-";
 
@@ -48,40 +95,33 @@ const DIR_PREFIX: &str = "python-worker-";
 /// that version (one started before an upgrade) may still start workers.
 const UNUSED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Writes the worker into a directory of `cache` unless it is there
-/// already, and returns the launcher's absolute path (a command may change
-/// directory before it runs the worker). When `cache` is `None` or
-/// cannot be written (a read-only checkout), the worker goes to `fallback`,
-/// which works the same, compiling in every worker.
-pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<PathBuf> {
+/// Writes the workers into a directory of `cache` unless they are there
+/// already, and returns the launchers' absolute paths (a command may change
+/// directory before it runs a worker). When `cache` is `None` or cannot be
+/// written (a read-only checkout), the workers go to `fallback`, which
+/// works the same, compiling in every worker.
+pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<Launchers> {
     if let Some(cache) = cache {
         let cache = &std::path::absolute(cache)?;
         let dir = cache.join(format!("{DIR_PREFIX}{:016x}", content_hash()));
-        if let Ok(launcher) = install_in(&dir) {
-            mark_used(&launcher);
+        if let Ok(launchers) = install_in(&dir) {
+            mark_used(&launchers.unittest);
             remove_unused_versions(cache, &dir);
-            return Ok(launcher);
+            return Ok(launchers);
         }
     }
     install_in(&std::path::absolute(fallback)?)
 }
 
-fn install_in(dir: &Path) -> io::Result<PathBuf> {
+fn install_in(dir: &Path) -> io::Result<Launchers> {
     fs::create_dir_all(dir)?;
-    // What is imported before what imports it, so that a worker that
-    // another run starts while this one installs never finds a launcher
-    // without its modules.
-    for (name, text) in [
-        (PROTOCOL_MODULE_FILE, PROTOCOL_MODULE),
-        (MODULE_FILE, MODULE),
-        (LAUNCHER_FILE, LAUNCHER),
-    ] {
+    for (name, text) in FILES {
         let path = dir.join(name);
         if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
             write_atomically(&path, text)?;
         }
     }
-    Ok(dir.join(LAUNCHER_FILE))
+    Ok(Launchers::in_dir(dir))
 }
 
 /// Writes under a temporary name, then renames: a worker starting meanwhile
@@ -131,7 +171,7 @@ fn remove_unused_versions(cache: &Path, keep: &Path) {
 
 fn content_hash() -> u64 {
     let mut hasher = DefaultHasher::new();
-    (PROTOCOL_MODULE, MODULE, LAUNCHER).hash(&mut hasher);
+    FILES.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -143,21 +183,20 @@ mod tests {
     fn installs_once_and_keeps_what_python_adds() {
         let cache = tempfile::tempdir().unwrap();
         let fallback = tempfile::tempdir().unwrap();
-        let launcher = install(Some(cache.path()), fallback.path()).unwrap();
+        let launchers = install(Some(cache.path()), fallback.path()).unwrap();
+        let launcher = &launchers.unittest;
         assert!(launcher.is_absolute());
         assert!(launcher.starts_with(cache.path()));
         let dir = launcher.parent().unwrap();
-        assert_eq!(fs::read_to_string(dir.join(MODULE_FILE)).unwrap(), MODULE);
-        assert_eq!(
-            fs::read_to_string(dir.join(PROTOCOL_MODULE_FILE)).unwrap(),
-            PROTOCOL_MODULE
-        );
-        assert_eq!(fs::read_to_string(&launcher).unwrap(), LAUNCHER);
+        assert_eq!(launchers.pytest.parent(), Some(dir));
+        for (name, text) in FILES {
+            assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), text);
+        }
         // Python's bytecode cache survives the next run's install.
         fs::create_dir(dir.join("__pycache__")).unwrap();
         assert_eq!(
             install(Some(cache.path()), fallback.path()).unwrap(),
-            launcher
+            launchers
         );
         assert!(dir.join("__pycache__").is_dir());
         assert_eq!(fs::read_dir(fallback.path()).unwrap().count(), 0);
@@ -179,7 +218,7 @@ mod tests {
         let recent = other_version("0000000000000002", Duration::from_secs(60));
         let unrelated = cache.path().join("something-else");
         fs::create_dir(&unrelated).unwrap();
-        let launcher = install(Some(cache.path()), cache.path()).unwrap();
+        let launcher = install(Some(cache.path()), cache.path()).unwrap().unittest;
         let module = launcher.with_file_name(MODULE_FILE);
         fs::write(&module, "edited by hand").unwrap();
         install(Some(cache.path()), cache.path()).unwrap();
@@ -196,8 +235,9 @@ mod tests {
         let not_a_dir = scratch.path().join("cache");
         fs::write(&not_a_dir, "").unwrap();
         let fallback = scratch.path().join("run");
-        let launcher = install(Some(&not_a_dir), &fallback).unwrap();
-        assert_eq!(launcher, fallback.join(LAUNCHER_FILE));
+        let launchers = install(Some(&not_a_dir), &fallback).unwrap();
+        assert_eq!(launchers.unittest, fallback.join(LAUNCHER_FILE));
+        assert_eq!(launchers.pytest, fallback.join(PYTEST_LAUNCHER_FILE));
         assert_eq!(
             fs::read_to_string(fallback.join(MODULE_FILE)).unwrap(),
             MODULE

@@ -1,7 +1,8 @@
 //! The online scheduler: each profile's selected tests, longest expected
 //! first, handed out a unit at a time as workers are about to run out.
 //!
-//! A unit is one test, or a `group_regex` group that must run on one worker
+//! A unit is one test, or a group (by `group_regex`, or named by the
+//! worker: `testr-group:NAME`) that must run on one worker
 //! in order. Its expected duration is the median of its recent durations
 //! (`repo::timing::estimate`), so one noisy run does not mislead. Units with
 //! no history at all come first, in the order the tests were listed: a new
@@ -174,19 +175,7 @@ impl Scheduler {
         }
     }
 
-    /// Queues a profile's selected tests (in listing order) in the first
-    /// segment, grouped by `group` and ordered for dispatch.
-    pub fn plan(
-        &mut self,
-        profile: usize,
-        ids: Vec<String>,
-        estimates: Option<&HashMap<String, i64>>,
-        group: Option<&Regex>,
-    ) {
-        self.add(0, profile, ids, estimates, group);
-    }
-
-    /// Queues tests of a profile in `segment`, grouped by `group` and
+    /// Queues tests of a profile in `segment`, grouped by `grouping` and
     /// ordered for dispatch.
     pub fn add(
         &mut self,
@@ -194,9 +183,9 @@ impl Scheduler {
         profile: usize,
         ids: Vec<String>,
         estimates: Option<&HashMap<String, i64>>,
-        group: Option<&Regex>,
+        grouping: Grouping<'_>,
     ) {
-        let units = make_units(ids, group, estimates);
+        let units = make_units(ids, grouping, estimates);
         let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
             units.into_iter().partition(|u| u.estimate.is_none());
         // Stable: equal estimates keep their listing order.
@@ -229,8 +218,8 @@ impl Scheduler {
     /// segment: `free` of the `workers` that may run this profile have no
     /// process of it now; starting one costs `startup`.
     ///
-    /// With no start-up known, the work is shared out evenly, one process
-    /// per worker, as the Python testr does. With one known, a batch takes
+    /// With no start-up known, or tests with no history left, the work is
+    /// shared out evenly, one process per worker, as the Python testr does. With one known, a batch takes
     /// half its share of the work (guided self-scheduling), so that the
     /// last batches even out the workers; but no batch is split off that
     /// would be shorter than [`STARTUPS_PER_BATCH`] start-ups, where the
@@ -247,6 +236,9 @@ impl Scheduler {
             .iter()
             .map(|u| self.expected(profile, u.estimate))
             .sum();
+        // Tests with no history take a guess, not a measure: splitting by
+        // it saves no idle time, so a start-up is not worth paying for it.
+        let startup = startup.filter(|_| self.unknown_left(profile) == 0);
         let share = batch_share(remaining, free, workers, startup);
         let mut batch = Vec::new();
         let mut taken = 0;
@@ -332,6 +324,11 @@ impl Scheduler {
             })
     }
 
+    /// Whether the current segment is the last.
+    pub fn is_last(&self) -> bool {
+        self.current + 1 == self.segments.len()
+    }
+
     /// Whether `profile` has units left, in this segment or a later one.
     pub fn has_work(&self, profile: usize) -> bool {
         self.segments[self.current..]
@@ -376,28 +373,45 @@ impl Scheduler {
     }
 }
 
-/// Splits `ids` into units: a test alone, or every test whose id gives the
-/// same `group` match, in listing order, placed where its first test was.
+/// What makes tests one unit: the profile's `group_regex`, and the groups
+/// its worker named in its listing (`testr-group:NAME`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grouping<'a> {
+    pub regex: Option<&'a Regex>,
+    pub named: Option<&'a HashMap<String, String>>,
+}
+
+/// The group a test belongs to: one its worker named, else its
+/// `group_regex` match.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Named(String),
+    Matched(String),
+}
+
+impl Grouping<'_> {
+    fn key(&self, id: &str) -> Option<GroupKey> {
+        if let Some(name) = self.named.and_then(|named| named.get(id)) {
+            return Some(GroupKey::Named(name.clone()));
+        }
+        let matched = self.regex?.find(id)?;
+        Some(GroupKey::Matched(matched.as_str().to_owned()))
+    }
+}
+
+/// Splits `ids` into units: a test alone, or every test of one group, in
+/// listing order, placed where its first test was.
 pub fn make_units(
     ids: Vec<String>,
-    group: Option<&Regex>,
+    grouping: Grouping<'_>,
     estimates: Option<&HashMap<String, i64>>,
 ) -> Vec<Unit> {
     let estimate_of = |id: &str| estimates.and_then(|e| e.get(id).copied());
-    let Some(group) = group else {
-        return ids
-            .into_iter()
-            .map(|id| Unit {
-                estimate: estimate_of(&id),
-                ids: vec![id],
-            })
-            .collect();
-    };
     let mut units: Vec<Unit> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::default();
+    let mut by_key: HashMap<GroupKey, usize> = HashMap::default();
     for id in ids {
         let estimate = estimate_of(&id);
-        let key = group.find(&id).map(|m| m.as_str().to_owned());
+        let key = grouping.key(&id);
         match key.as_ref().and_then(|k| by_key.get(k)) {
             Some(&index) => {
                 let unit = &mut units[index];
@@ -434,7 +448,13 @@ mod tests {
     fn unknown_first_then_longest_first() {
         let mut s = Scheduler::with_segments(1, &[None]);
         let e = estimates(&[("a", 10), ("b", 30), ("d", 20), ("e", 30)]);
-        s.plan(0, ids(&["a", "b", "c", "d", "e", "f"]), Some(&e), None);
+        s.add(
+            0,
+            0,
+            ids(&["a", "b", "c", "d", "e", "f"]),
+            Some(&e),
+            Grouping::default(),
+        );
         let order: Vec<String> = std::iter::from_fn(|| s.next(0))
             .map(|u| u.ids.join("+"))
             .collect();
@@ -445,7 +465,13 @@ mod tests {
     fn groups_stay_together_in_order() {
         let group = Regex::new(r"^(?:[^.]+\.)").unwrap();
         let e = estimates(&[("x.1", 1), ("y.1", 5), ("x.2", 7)]);
-        let units = make_units(ids(&["x.1", "y.1", "x.2", "z"]), Some(&group), Some(&e));
+        let named: HashMap<String, String> =
+            [("z".to_owned(), "x.".to_owned())].into_iter().collect();
+        let grouping = Grouping {
+            regex: Some(&group),
+            named: Some(&named),
+        };
+        let units = make_units(ids(&["x.1", "y.1", "x.2", "z", "w"]), grouping, Some(&e));
         assert_eq!(
             units,
             [
@@ -461,8 +487,24 @@ mod tests {
                     ids: ids(&["z"]),
                     estimate: None
                 },
-            ]
+                Unit {
+                    ids: ids(&["w"]),
+                    estimate: None
+                },
+            ],
+            "a group named `x.` is not the one `x.` matches"
         );
+        let named: HashMap<String, String> = [("a", "g"), ("b", "g")]
+            .into_iter()
+            .map(|(id, g)| (id.to_owned(), g.to_owned()))
+            .collect();
+        let grouping = Grouping {
+            regex: None,
+            named: Some(&named),
+        };
+        let units = make_units(ids(&["a", "c", "b"]), grouping, None);
+        assert_eq!(units[0].ids, ["a", "b"]);
+        assert_eq!(units[1].ids, ["c"]);
     }
 
     #[test]
@@ -497,7 +539,7 @@ mod tests {
         let mut s = Scheduler::with_segments(1, &[None]);
         let names: Vec<String> = (0..tests).map(|i| format!("t{i:04}")).collect();
         let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 1_000_000)).collect();
-        s.plan(0, names, Some(&e), None);
+        s.add(0, 0, names, Some(&e), Grouping::default());
         let mut sizes = Vec::new();
         // The first round: every worker free, one after the other.
         for started in 0..workers {
@@ -521,6 +563,20 @@ mod tests {
         let mut sizes = batch_sizes(10, 4, None);
         sizes.sort_unstable();
         assert_eq!(sizes, [2, 2, 3, 3]);
+    }
+
+    #[test]
+    fn tests_with_no_history_are_shared_out_evenly_whatever_the_start_up() {
+        let mut s = Scheduler::with_segments(1, &[None]);
+        let names: Vec<String> = (0..40).map(|i| format!("t{i:02}")).collect();
+        s.add(0, 0, names, None, Grouping::default());
+        let startup = Some(Duration::from_micros(1));
+        let sizes: Vec<usize> = (0..4)
+            .rev()
+            .map(|busy| s.batch(0, busy + 1, 4, startup).len())
+            .collect();
+        assert_eq!(sizes, [10, 10, 10, 10]);
+        assert!(!s.has_work(0));
     }
 
     #[test]
@@ -553,8 +609,8 @@ mod tests {
     #[test]
     fn segments_hand_out_their_units_in_turn() {
         let mut s = Scheduler::with_segments(2, &[Some(1), None, None]);
-        s.add(0, 0, ids(&["x"]), None, None);
-        s.add(2, 1, ids(&["y", "z"]), None, None);
+        s.add(0, 0, ids(&["x"]), None, Grouping::default());
+        s.add(2, 1, ids(&["y", "z"]), None, Grouping::default());
         assert_eq!(s.limit(), Some(1));
         assert!(s.has_work(1), "later segments count");
         assert_eq!(s.next(1), None, "but only the current one hands out");
@@ -573,7 +629,13 @@ mod tests {
     fn the_units_with_no_history_left_are_counted() {
         let mut s = Scheduler::with_segments(1, &[None]);
         let e = estimates(&[("known", 10)]);
-        s.plan(0, ids(&["known", "a", "b"]), Some(&e), None);
+        s.add(
+            0,
+            0,
+            ids(&["known", "a", "b"]),
+            Some(&e),
+            Grouping::default(),
+        );
         assert_eq!(s.unknown_left(0), 2);
         assert_eq!(s.peek(0).unwrap().ids, ["a"]);
         let a = s.next(0).unwrap();
@@ -584,7 +646,7 @@ mod tests {
         s.next(0);
         assert_eq!(s.peek(0).unwrap().estimate, Some(10));
         assert_eq!(s.unknown_left(0), 0);
-        s.plan(0, ids(&["c"]), None, None);
+        s.add(0, 0, ids(&["c"]), None, Grouping::default());
         s.clear();
         assert_eq!((s.unknown_left(0), s.peek(0)), (0, None));
     }
@@ -592,7 +654,7 @@ mod tests {
     #[test]
     fn requeued_units_come_next() {
         let mut s = Scheduler::with_segments(2, &[None]);
-        s.plan(1, ids(&["a", "b"]), None, None);
+        s.add(0, 1, ids(&["a", "b"]), None, Grouping::default());
         let a = s.next(1).unwrap();
         s.requeue(1, vec![a.clone()]);
         assert_eq!(s.next(1), Some(a));

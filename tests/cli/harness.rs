@@ -144,6 +144,24 @@ impl Project {
         results
     }
 
+    /// The `worker-N` tag of every test of the latest run.
+    pub fn workers(&self) -> BTreeMap<String, String> {
+        let last = self.testr(["last", "--subunit"]).run();
+        let mut workers = BTreeMap::new();
+        for item in Items::new(last.output.stdout.as_slice()) {
+            let Item::Packet(packet) = item.unwrap() else {
+                continue;
+            };
+            let (Some(id), Some(tags)) = (packet.test_id, packet.tags) else {
+                continue;
+            };
+            if let Some(worker) = tags.into_iter().find(|t| t.starts_with("worker-")) {
+                workers.insert(id, worker);
+            }
+        }
+        workers
+    }
+
     /// What `testr ARGS` prints as JSON (it must succeed).
     pub fn json<I, S>(&self, args: I) -> serde_json::Value
     where

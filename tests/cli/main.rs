@@ -14,6 +14,7 @@ mod load;
 mod plan;
 mod plan_profiles;
 mod profiles;
+mod pytest_project;
 mod queries;
 mod read_only;
 mod reliability;

@@ -63,18 +63,20 @@ impl Dispatcher {
         }
         self.startups
             .observe_listing(process.profile, process.spawned_at.elapsed());
-        let mut ids = process.listing.take().unwrap_or_default();
-        if ids.is_empty() {
+        let mut listing = process.listing.take().unwrap_or_default();
+        if listing.is_empty() {
             // A plain list of ids, one a line, is a listing too.
-            ids = String::from_utf8_lossy(&process.listing_text)
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect();
+            listing = Listing::of_ids(
+                String::from_utf8_lossy(&process.listing_text)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         if !status.success() {
-            if ids.is_empty() {
+            if listing.is_empty() {
                 return Err(RunError::Listing {
                     command: process.command.clone(),
                     status: process::describe(status),
@@ -84,10 +86,10 @@ impl Dispatcher {
             self.emit(RunEvent::Notice(format!(
                 "the listing command {}; running the {} tests it listed",
                 process::describe(status),
-                ids.len()
+                listing.ids.len()
             )));
         }
-        self.listed(process.profile, ids)
+        self.listed(process.profile, listing)
     }
 
     pub(super) fn runner_finished(
@@ -161,10 +163,12 @@ impl Dispatcher {
                     process::describe(status),
                     rest.len()
                 )));
-                let run = &self.spec.profiles[process.profile];
                 let units = make_units(
                     rest,
-                    run.settings.group_regex.as_ref(),
+                    handout::grouping(
+                        &self.spec.profiles[process.profile],
+                        &self.profiles[process.profile],
+                    ),
                     Some(&self.spec.estimates[process.profile]),
                 );
                 self.scheduler.requeue(process.profile, units);

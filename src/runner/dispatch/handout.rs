@@ -129,15 +129,20 @@ impl Dispatcher {
 
     /// A profile's tests are known: select, then plan or (listing only)
     /// keep. With a plan, wait for every profile's listing.
-    pub(super) fn listed(&mut self, profile: usize, ids: Vec<String>) -> Result<(), RunError> {
+    pub(super) fn listed(&mut self, profile: usize, listing: Listing) -> Result<(), RunError> {
         if self.spec.plan.is_some() && self.mode == Mode::Run {
-            self.held_listings[profile] = Some(ids);
+            self.held_listings[profile] = Some(listing);
             if self.held_listings.iter().all(Option::is_some) {
                 self.follow_plan()?;
             }
             return Ok(());
         }
         let tags = self.spec.profiles[profile].profile.clone();
+        let Listing {
+            ids,
+            groups,
+            exclusive,
+        } = listing;
         let selected = self.spec.selection.select(&tags, ids)?;
         self.profiles[profile].listing = ListingState::Done;
         if self.mode == Mode::List {
@@ -148,15 +153,33 @@ impl Dispatcher {
             profile: tags,
             tests: selected.len(),
         });
-        let group = self.spec.profiles[profile].settings.group_regex.as_ref();
-        self.scheduler.plan(
-            profile,
-            selected,
-            Some(&self.spec.estimates[profile]),
-            group,
-        );
+        self.profiles[profile].groups = groups;
+        let (alone, together): (Vec<String>, Vec<String>) =
+            selected.into_iter().partition(|id| exclusive.contains(id));
+        let alone_segment = self.alone_segment();
+        let estimates = Some(&self.spec.estimates[profile]);
+        let grouping = grouping(&self.spec.profiles[profile], &self.profiles[profile]);
+        self.scheduler
+            .add(0, profile, together, estimates, grouping);
+        self.scheduler
+            .add(alone_segment, profile, alone, estimates, grouping);
         self.top_up_profile(profile);
         self.fill_slots()
+    }
+
+    /// The last segment: the tests a worker said must run with nothing
+    /// else running (`testr-exclusive`), one at a time, after the rest.
+    pub(super) fn alone_segment(&self) -> usize {
+        self.segments.len() - 1
+    }
+}
+
+/// What makes a unit of a profile's tests: its `group_regex`, and the
+/// groups its worker named.
+pub(super) fn grouping<'a>(run: &'a ProfileRun, state: &'a ProfileState) -> Grouping<'a> {
+    Grouping {
+        regex: run.settings.group_regex.as_ref(),
+        named: Some(&state.groups),
     }
 }
 

@@ -20,10 +20,13 @@ use tokio::time::{Instant, sleep_until};
 
 use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
+use super::listing::Listing;
 use super::process::{self, Child, Envelope, Output, ProcessId};
 use super::python_worker;
-use super::schedule::{LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units};
-use super::spec::RunSpec;
+use super::schedule::{
+    Grouping, LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units,
+};
+use super::spec::{ProfileRun, RunSpec};
 use super::startup::StartupCosts;
 use super::{RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
@@ -106,6 +109,8 @@ enum ListingState {
 
 struct ProfileState {
     listing: ListingState,
+    /// The groups its worker named in its listing, by test id.
+    groups: HashMap<String, String>,
     /// Whether the `Started` event was sent.
     announced: bool,
     /// A classic command that cannot select tests runs once, whole.
@@ -132,8 +137,8 @@ struct Process {
     command: String,
     pid: i32,
     stdin: Option<UnboundedSender<Vec<u8>>>,
-    /// The ids listed so far, while the process is listing.
-    listing: Option<Vec<String>>,
+    /// What it listed so far, while the process is listing.
+    listing: Option<Listing>,
     /// Text a classic lister wrote: a plain list of ids, if no packets came.
     listing_text: Vec<u8>,
     decoder: Decoder,
@@ -214,7 +219,7 @@ struct Dispatcher {
     /// Holds the id files of batches, the profiles' shared directories,
     /// and the shipped Python worker when there is no cache for it.
     files: tempfile::TempDir,
-    python_worker: Option<PathBuf>,
+    python_workers: Option<python_worker::Launchers>,
     started: Instant,
     any_results: bool,
     interrupt: Option<Interrupt>,
@@ -225,7 +230,7 @@ struct Dispatcher {
     segment_reports: Vec<SegmentRun>,
     /// With a plan, each profile's listing waits here until every profile
     /// is listed: the plan is checked whole before any test runs.
-    held_listings: Vec<Option<Vec<String>>>,
+    held_listings: Vec<Option<Listing>>,
 }
 
 impl Dispatcher {
@@ -239,7 +244,7 @@ impl Dispatcher {
             Launch::Worker { command } => command::uses_python_worker(command),
             Launch::Classic(classic) => command::uses_python_worker(&classic.command),
         });
-        let python_worker = if uses_worker {
+        let python_workers = if uses_worker {
             Some(python_worker::install(
                 spec.cache_dir.as_deref(),
                 files.path(),
@@ -256,8 +261,10 @@ impl Dispatcher {
             Mode::Run => spec.concurrency.max(1),
             Mode::List => 0,
         };
-        let segments: Vec<SegmentInfo> = match &spec.plan {
-            Some(planned) => planned
+        // The plan's segments, then the tests it names not, then the tests
+        // a worker said must run alone (`Dispatcher::alone_segment`).
+        let planned = spec.plan.iter().flat_map(|planned| {
+            planned
                 .plan
                 .segments
                 .iter()
@@ -267,18 +274,18 @@ impl Dispatcher {
                     exclusive: s.exclusive,
                     max_workers: s.max_workers,
                 })
-                .chain(std::iter::once(SegmentInfo {
-                    plan_index: None,
-                    exclusive: false,
-                    max_workers: None,
-                }))
-                .collect(),
-            None => vec![SegmentInfo {
-                plan_index: None,
-                exclusive: false,
-                max_workers: None,
-            }],
+        });
+        let unplanned = SegmentInfo {
+            plan_index: None,
+            exclusive: false,
+            max_workers: None,
         };
+        let alone = SegmentInfo {
+            plan_index: None,
+            exclusive: true,
+            max_workers: None,
+        };
+        let segments: Vec<SegmentInfo> = planned.chain([unplanned, alone]).collect();
         let limits: Vec<Option<usize>> = segments
             .iter()
             .map(|s| if s.exclusive { Some(1) } else { s.max_workers })
@@ -293,6 +300,7 @@ impl Dispatcher {
             profiles: (0..profile_count)
                 .map(|_| ProfileState {
                     listing: ListingState::NotStarted,
+                    groups: HashMap::default(),
                     announced: false,
                     whole_run_started: false,
                 })
@@ -303,7 +311,7 @@ impl Dispatcher {
             outbox,
             inbox,
             files,
-            python_worker,
+            python_workers,
             started: Instant::now(),
             any_results: false,
             interrupt: None,
@@ -486,7 +494,7 @@ impl Dispatcher {
         let run = &self.spec.profiles[profile];
         let subs = Substitutions {
             profile: &run.name,
-            python_worker: self.python_worker.as_deref(),
+            python_workers: self.python_workers.as_ref(),
             extra_args: &self.spec.extra_args,
         };
         let mut assigned = Assignments::default();
@@ -565,7 +573,7 @@ impl Dispatcher {
                 command,
                 pid,
                 stdin,
-                listing: matches!(kind, Kind::Worker | Kind::Lister).then(Vec::new),
+                listing: matches!(kind, Kind::Worker | Kind::Lister).then(Listing::default),
                 listing_text: Vec::new(),
                 decoder: Decoder::new(),
                 collector: Collector::new(tags),

@@ -12,8 +12,8 @@ impl Dispatcher {
             Output::Stdout(bytes) => {
                 process.decoder.feed(&bytes);
                 while let Some(item) = process.decoder.next_item() {
-                    if let Some(ids) = self.take_item(&mut process, item) {
-                        listed = Some(ids);
+                    if let Some(listing) = self.take_item(&mut process, item) {
+                        listed = Some(listing);
                     }
                 }
             }
@@ -42,24 +42,25 @@ impl Dispatcher {
         let profile = process.profile;
         self.top_up_process(&mut process);
         self.processes.insert(envelope.process, process);
-        if let Some(ids) = listed {
+        if let Some(listing) = listed {
             if self.profiles[profile].listing != ListingState::Done {
-                self.listed(profile, ids)?;
+                self.listed(profile, listing)?;
             }
         }
         self.maybe_advance()
     }
 
     /// Takes one decoded item; returns the listing when this item completed it.
-    pub(super) fn take_item(&mut self, process: &mut Process, item: Item) -> Option<Vec<String>> {
+    pub(super) fn take_item(&mut self, process: &mut Process, item: Item) -> Option<Listing> {
         if let Some(listing) = &mut process.listing {
             match &item {
                 Item::Packet(Packet {
                     test_id: Some(id),
                     status: Some(Status::Exists),
+                    tags,
                     ..
                 }) => {
-                    listing.push(id.clone());
+                    listing.push(id.clone(), tags.as_deref().unwrap_or_default());
                     return None;
                 }
                 Item::Packet(Packet {
@@ -67,11 +68,11 @@ impl Dispatcher {
                     file: Some(file),
                     ..
                 }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
-                    let ids = process.listing.take().unwrap_or_default();
+                    let listing = process.listing.take().unwrap_or_default();
                     if self.mode == Mode::List {
                         process.stdin = None;
                     }
-                    return Some(ids);
+                    return Some(listing);
                 }
                 Item::Text(text) if process.kind == Kind::Lister => {
                     process.listing_text.extend_from_slice(text);

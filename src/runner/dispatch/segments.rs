@@ -2,46 +2,42 @@
 //! each test in its segment, and moving on when a segment has finished.
 
 use super::*;
-use crate::model::Profile;
 
 impl Dispatcher {
     /// Every profile is listed: checks the plan against the listings, puts
     /// each selected test in its segment, and starts.
     pub(super) fn follow_plan(&mut self) -> Result<(), RunError> {
         let planned = self.spec.plan.as_ref().expect("a plan is followed");
-        // A project that configures no profiles runs its one unnamed
-        // profile, every profile there is: a record of any other places
-        // nothing, and its test would run free of its segment. A run of
-        // configured profiles may be a chosen few (`--profile`), and a
-        // record of another configured one is no mistake: checking those
-        // needs every configured profile, known where the plan is read.
-        if self.spec.profiles.iter().all(|run| run.name.is_empty()) {
-            let profiles: Vec<Profile> = self
-                .spec
-                .profiles
-                .iter()
-                .map(|run| run.profile.clone())
-                .collect();
-            planned.plan.check_profiles(&profiles)?;
-        }
+        // `run` checked the plan's profiles against the configured ones.
         let rest = planned.plan.segments.len();
+        let alone = self.alone_segment();
         let mut unknown: Vec<String> = Vec::new();
         let mut unplanned: Vec<String> = Vec::new();
         let mut buckets: Vec<Vec<Vec<String>>> = Vec::new();
-        let listings: Vec<Vec<String>> = self
-            .held_listings
-            .iter_mut()
-            .map(|l| l.take().unwrap_or_default())
-            .collect();
-        for (run, listed) in self.spec.profiles.iter().zip(&listings) {
+        let mut listings: Vec<Vec<String>> = Vec::new();
+        let mut alone_ids: Vec<std::collections::HashSet<String>> = Vec::new();
+        for (held, state) in self.held_listings.iter_mut().zip(&mut self.profiles) {
+            let Listing {
+                ids,
+                groups,
+                exclusive,
+            } = held.take().unwrap_or_default();
+            state.groups = groups;
+            listings.push(ids);
+            alone_ids.push(exclusive);
+        }
+        for ((run, listed), alone_ids) in self.spec.profiles.iter().zip(&listings).zip(&alone_ids) {
             let placement = planned.plan.placement(&run.profile);
             let known: std::collections::HashSet<&str> =
                 listed.iter().map(String::as_str).collect();
             let selected = self.spec.selection.select(&run.profile, listed.clone())?;
-            let mut bucket = vec![Vec::new(); rest + 1];
+            let mut bucket = vec![Vec::new(); alone + 1];
             for id in selected {
+                // A test the plan places stays there; one it does not, and
+                // that its worker says must run alone, runs alone.
                 let segment = match placement.get(id.as_str()) {
                     Some(&segment) => segment,
+                    None if alone_ids.contains(&id) => alone,
                     None => {
                         unplanned.push(id.clone());
                         rest
@@ -89,14 +85,13 @@ impl Dispatcher {
                 profile: self.spec.profiles[profile].profile.clone(),
                 tests: bucket.iter().map(Vec::len).sum(),
             });
-            let group = self.spec.profiles[profile].settings.group_regex.as_ref();
             for (segment, ids) in bucket.into_iter().enumerate() {
                 self.scheduler.add(
                     segment,
                     profile,
                     ids,
                     Some(&self.spec.estimates[profile]),
-                    group,
+                    handout::grouping(&self.spec.profiles[profile], &self.profiles[profile]),
                 );
             }
         }
@@ -116,18 +111,25 @@ impl Dispatcher {
 
     /// When every test of the current segment has finished, records it and
     /// moves on to the next segment that has tests.
+    /// Only once every profile is listed: a profile still listing has
+    /// tests for the current segment.
     pub(super) fn maybe_advance(&mut self) -> Result<(), RunError> {
-        if self.spec.plan.is_none() || self.interrupt.is_some() || self.segment.since.is_none() {
+        let listed = self
+            .profiles
+            .iter()
+            .all(|p| p.listing == ListingState::Done);
+        if self.mode == Mode::List || self.interrupt.is_some() || !listed {
             return Ok(());
         }
         if !self.scheduler.segment_handed_out() || self.in_flight() > 0 {
             return Ok(());
         }
         self.close_segment();
-        if self.scheduler.advance() {
+        if !self.scheduler.is_last() && self.scheduler.advance() {
             self.start_segment()?;
         } else {
-            // Nothing is left anywhere: let every worker finish.
+            // Nothing is left anywhere: let every worker finish (one that
+            // waited while a segment allowed no more tests at once, too).
             for profile in 0..self.spec.profiles.len() {
                 self.top_up_profile(profile);
             }
@@ -135,11 +137,16 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Records the segment that ends (in a planned run, but for the
+    /// segment of tests that run alone, which no plan has).
     pub(super) fn close_segment(&mut self) {
         let progress = std::mem::take(&mut self.segment);
         let Some(since) = progress.since else {
             return;
         };
+        if self.spec.plan.is_none() || self.scheduler.current() == self.alone_segment() {
+            return;
+        }
         let info = &self.segments[self.scheduler.current()];
         self.segment_reports.push(SegmentRun {
             plan_index: info.plan_index,
