@@ -10,6 +10,7 @@ use super::record::{self, Recorder};
 use super::{Context, Error, select};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
+use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, TimeSpan};
 use crate::plan::Plan;
@@ -42,7 +43,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         .or_else(|| config.plan().map(|p| ctx.project.join(p)))
     {
         Some(path) => Some(PlannedRun {
-            plan: Plan::read(&path)?,
+            plan: checked_plan(&path, &config)?,
             strict: args.plan_strict,
         }),
         None if args.plan_strict => return Err(Error::StrictWithoutPlan.into()),
@@ -195,6 +196,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         write_balance(ctx.stdout, &report.workers)?;
         write_segments(ctx.stdout, &report.segments)?;
     }
+    super::last::write_run_junit(args.junit.as_deref(), &repo, id, &config)?;
     if report.interrupted {
         writeln!(
             ctx.stderr,
@@ -203,6 +205,19 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         return Ok(exit_codes::INTERRUPTED);
     }
     Ok(exit_status(tally.counts))
+}
+
+/// The plan at `path`, every `{id, profile}` record of it checked against
+/// the configured profiles (or the one unnamed profile when none are):
+/// a record of another profile would drop its test's constraint.
+fn checked_plan(path: &std::path::Path, config: &Config) -> anyhow::Result<Plan> {
+    let plan = Plan::read(path)?;
+    let configured: Vec<Profile> = match config.profiles() {
+        [] => vec![Profile::default()],
+        profiles => profiles.iter().map(|p| p.profile.clone()).collect(),
+    };
+    plan.check_profiles(&configured)?;
+    Ok(plan)
 }
 
 /// A command as the shell will run it, its parameters (`${PYTHON:-python}`)

@@ -384,3 +384,26 @@ fn a_junit_file_that_cannot_be_written_is_an_error_and_the_run_is_stored() {
             project.path().display()
         )]);
 }
+
+#[test]
+fn run_writes_the_run_it_stored_as_junit_too() {
+    let project = crate::harness::fake_project(&["fake.pass_1", "fake.fail_2", "fake.skip_3"], "");
+    let path = project.path().join("junit.xml");
+    project.testr(["run", "--junit"]).arg(&path).run().status(1);
+    let doc = read_junit(&path);
+    assert_eq!(doc["suites"].as_array().unwrap().len(), 1);
+    let suite = &doc["suites"][0];
+    assert_eq!(suite["name"], json!("testr"));
+    assert_eq!(
+        suite["counted"],
+        json!({"tests": 3, "failures": 1, "errors": 0, "skipped": 1})
+    );
+    let mut names: Vec<&str> = suite["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| case["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fail_2", "pass_1", "skip_3"]);
+}
