@@ -10,6 +10,12 @@ pub const USAGE: u8 = 2;
 /// corrupt or unwritable database, a bad `.testr.conf`. Nothing stored was
 /// changed.
 pub const ERROR: u8 = 3;
-/// Ctrl-C stopped `run`: what finished was stored as an interrupted,
+/// Ctrl-C (SIGINT) stopped `run`: what finished was stored as an interrupted,
 /// partial run (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
+/// SIGHUP stopped `run` (the terminal went away): as [`INTERRUPTED`],
+/// 128 + SIGHUP.
+pub const HUNG_UP: u8 = 129;
+/// SIGTERM stopped `run` (`timeout`, `kill`, a cancelled CI job): as
+/// [`INTERRUPTED`], 128 + SIGTERM.
+pub const TERMINATED: u8 = 143;

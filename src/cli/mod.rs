@@ -117,6 +117,11 @@ pub struct RunArgs {
     /// the `timeout` key of .testr.conf; none).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<String>,
+    /// Fail the run if a worker or listing command has not listed the tests
+    /// after SECS, killing it (default: the `list_timeout` key of
+    /// .testr.conf; 300).
+    #[arg(long, value_name = "SECS")]
+    pub list_timeout: Option<String>,
     /// Run only this configured profile (repeatable; default: every one).
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,

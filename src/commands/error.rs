@@ -52,6 +52,11 @@ pub enum Error {
         value: String,
         problem: crate::config::TimeoutError,
     },
+    #[error("bad --list-timeout `{value}`: {problem}")]
+    BadListTimeout {
+        value: String,
+        problem: crate::config::TimeoutError,
+    },
     #[error("failed to read --load-list {path}: {message}")]
     BadLoadList { path: PathBuf, message: String },
     #[error("failed to get the concurrency from test_run_concurrency `{command}`: {problem}")]

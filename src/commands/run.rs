@@ -16,13 +16,17 @@ use crate::model::{Profile, TimeSpan};
 use crate::plan::Plan;
 use crate::repo::{self, Repository, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
-use crate::runner::{self, IdSet, PlannedRun, ProfileRun, RunEvent, RunSpec, Selection};
+use crate::runner::{
+    self, IdSet, PlannedRun, ProfileRun, RunEvent, RunReport, RunSpec, Selection, StopSignal,
+};
 use crate::shell;
 
 pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let config = select::load_config(ctx)?;
     let timeout = select::timeout(args.timeout.as_deref())?;
-    let profiles = select::chosen_profiles(&config, &args.profile, timeout)?;
+    let list_timeout = select::list_timeout(args.list_timeout.as_deref())?;
+    let mut profiles = select::chosen_profiles(&config, &args.profile, timeout)?;
+    select::override_list_timeout(&mut profiles, list_timeout);
     for profile in &profiles {
         if let Some(reason) = &profile.settings.kept_classic {
             writeln!(
@@ -161,9 +165,10 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         if report.interrupted {
             writeln!(
                 ctx.stderr,
-                "testr: interrupted before any test finished: nothing was stored"
+                "testr: interrupted{} before any test finished: nothing was stored",
+                stopped_by(&report)
             )?;
-            return Ok(exit_codes::INTERRUPTED);
+            return Ok(stopped_status(&report));
         }
         return Err(if narrowed {
             Error::NothingSelected
@@ -200,11 +205,30 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     if report.interrupted {
         writeln!(
             ctx.stderr,
-            "testr: interrupted: stored the tests that finished as partial run {id}"
+            "testr: interrupted{}: stored the tests that finished as partial run {id}",
+            stopped_by(&report)
         )?;
-        return Ok(exit_codes::INTERRUPTED);
+        return Ok(stopped_status(&report));
     }
     Ok(exit_status(tally.counts))
+}
+
+/// The exit status of a run a signal stopped: 128 + its number, as shells
+/// report a process the signal killed.
+fn stopped_status(report: &RunReport) -> u8 {
+    match report.stopped_by {
+        Some(StopSignal::Terminate) => exit_codes::TERMINATED,
+        Some(StopSignal::Hangup) => exit_codes::HUNG_UP,
+        Some(StopSignal::Interrupt) | None => exit_codes::INTERRUPTED,
+    }
+}
+
+/// " by SIGTERM" (nothing for Ctrl-C, which users know as an interruption).
+fn stopped_by(report: &RunReport) -> String {
+    match report.stopped_by {
+        Some(StopSignal::Interrupt) | None => String::new(),
+        Some(signal) => format!(" by {}", signal.name()),
+    }
 }
 
 /// The plan at `path`, every `{id, profile}` record of it checked against

@@ -97,6 +97,27 @@ pub fn timeout(value: Option<&str>) -> Result<Option<Duration>, Error> {
         .transpose()
 }
 
+/// `--list-timeout SECS`.
+pub fn list_timeout(value: Option<&str>) -> Result<Option<Duration>, Error> {
+    value
+        .map(|v| {
+            parse_timeout(v).map_err(|problem| Error::BadListTimeout {
+                value: v.to_owned(),
+                problem,
+            })
+        })
+        .transpose()
+}
+
+/// `--list-timeout` overrides the `list_timeout` key of every profile.
+pub fn override_list_timeout(profiles: &mut [ProfileRun], list_timeout: Option<Duration>) {
+    if let Some(list_timeout) = list_timeout {
+        for profile in profiles {
+            profile.settings.list_timeout = Some(list_timeout);
+        }
+    }
+}
+
 /// The filter regular expressions, compiled.
 pub fn filters(patterns: &[String]) -> Result<Vec<Regex>, Error> {
     patterns

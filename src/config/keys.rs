@@ -19,6 +19,7 @@ pub const TESTR_DEFAULT: &[&str] = &[
     "instance_dispose",
     "worker_command",
     "timeout",
+    "list_timeout",
     "stream",
     "profiles",
     "profile_tags",
@@ -34,6 +35,7 @@ pub const TESTR_PROFILE: &[&str] = &[
     "group_regex",
     "worker_command",
     "timeout",
+    "list_timeout",
     "stream",
 ];
 

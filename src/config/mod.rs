@@ -13,5 +13,6 @@ pub use ini::{Ini, ParseError};
 pub use profiles::{PatternError, ProfileTags};
 pub use project::{Config, ConfiguredProfile, FILE_NAME, STESTR_FILE_NAME};
 pub use runner::{
-    ClassicCommand, Launch, RunnerSettings, SettingsError, TimeoutError, parse_timeout,
+    ClassicCommand, DEFAULT_LIST_TIMEOUT, Launch, RunnerSettings, SettingsError, TimeoutError,
+    parse_timeout,
 };

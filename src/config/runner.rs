@@ -41,6 +41,9 @@ pub struct RunnerSettings {
     pub group_regex: Option<Regex>,
     /// `timeout`: seconds a test may take before its worker is killed.
     pub timeout: Option<Duration>,
+    /// `list_timeout`: seconds a worker or listing command may take to list
+    /// the tests ([`DEFAULT_LIST_TIMEOUT`] when not set).
+    pub list_timeout: Option<Duration>,
     /// Why a test command that looked like a unittest runner still runs in
     /// batches, to tell the user when it runs.
     pub kept_classic: Option<String>,
@@ -63,6 +66,12 @@ pub enum SettingsError {
         section: String,
         problem: TimeoutError,
     },
+    #[error("bad list_timeout `{value}` in {section}: {problem}")]
+    ListTimeout {
+        value: String,
+        section: String,
+        problem: TimeoutError,
+    },
     #[error("bad stream `{value}` in {section}: expected yes or no")]
     Stream { value: String, section: String },
 }
@@ -70,6 +79,12 @@ pub enum SettingsError {
 /// The longest timeout testr takes: about eleven days. Longer ones are
 /// surely mistakes, and would overflow the clocks that measure them.
 pub const MAX_TIMEOUT_SECS: f64 = 1_000_000.0;
+
+/// How long listing may take when `list_timeout` is not set: far longer than
+/// any suite takes to import, short enough that a worker stuck before its
+/// listing (waiting on a lock, a prompt, a network) does not hold a CI job
+/// until the job is killed for time.
+pub const DEFAULT_LIST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why a timeout is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +136,18 @@ pub(super) fn testr_section(
         ),
         None => None,
     };
+    let list_timeout = match get("list_timeout") {
+        Some(value) => {
+            Some(
+                parse_timeout(&value).map_err(|problem| SettingsError::ListTimeout {
+                    value: value.clone(),
+                    section: section.to_owned(),
+                    problem,
+                })?,
+            )
+        }
+        None => None,
+    };
     let stream = match get("stream") {
         Some(value) => parse_bool(&value).ok_or_else(|| SettingsError::Stream {
             value: value.clone(),
@@ -155,6 +182,7 @@ pub(super) fn testr_section(
         launch,
         group_regex,
         timeout,
+        list_timeout,
         kept_classic,
     }))
 }

@@ -71,6 +71,7 @@ pub fn settings(
         launch: Launch::Worker { command },
         group_regex,
         timeout: None,
+        list_timeout: None,
         kept_classic: None,
     };
     Ok((settings, warnings))

@@ -23,6 +23,11 @@ pub enum RunError {
         stderr: String,
     },
     #[error(
+        "failed to list the tests with `{command}`: it had not listed them after {seconds} s \
+         (list_timeout, or --list-timeout), so testr killed it"
+    )]
+    ListTimeout { command: String, seconds: f64 },
+    #[error(
         "failed to select tests: {count} id(s) of {origin} are not among the tests listed{}: {}",
         profile_suffix(.profile), shown(.ids)
     )]

@@ -23,11 +23,35 @@ pub enum RunEvent {
     Notice(String),
 }
 
+/// The signals that stop a run the way Ctrl-C does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGINT: Ctrl-C at the terminal.
+    Interrupt,
+    /// SIGTERM: what `timeout`, `kill` and a CI job being cancelled send.
+    Terminate,
+    /// SIGHUP: the terminal went away.
+    Hangup,
+}
+
+impl StopSignal {
+    /// Its name, as users know it: `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::Hangup => "SIGHUP",
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
-    /// Ctrl-C stopped the run: what finished is all there is.
+    /// A signal stopped the run: what finished is all there is.
     pub interrupted: bool,
+    /// Which signal stopped it (set exactly when `interrupted` is).
+    pub stopped_by: Option<StopSignal>,
     /// One entry per worker slot (`worker-N`).
     pub workers: Vec<WorkerBalance>,
     /// The segments of a planned run that had tests, in the order they ran.

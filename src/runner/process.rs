@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-pub use super::unix::{describe, kill, terminate};
+pub use super::unix::{ProcessGroups, describe};
 
 /// Which process an envelope comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,6 +73,9 @@ pub fn spawn(
         // Its own group: Ctrl-C at the terminal reaches testr alone, and
         // testr can signal the worker with everything it started.
         .process_group(0);
+    // On Linux it dies with testr (through the shell it runs in, if the
+    // shell `exec`s it); the watchdog of [`ProcessGroups`] kills its group.
+    super::unix::die_with_parent(&mut command);
     for (key, value) in launch.env {
         command.env(key, value);
     }

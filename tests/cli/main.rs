@@ -10,6 +10,7 @@ mod import;
 mod interop;
 mod json;
 mod junit;
+mod lifecycle;
 mod load;
 mod plan;
 mod plan_profiles;

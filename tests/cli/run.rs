@@ -611,7 +611,9 @@ fn subunit_output_is_nothing_but_subunit_and_exits_truthfully() {
 
 #[test]
 fn test_run_concurrency_sets_the_default_number_of_workers() {
-    let project = fake_project(&["fake.pass_1"], "test_run_concurrency=echo 3\n");
+    // As many tests as workers: no more workers start than there are tests.
+    let ids = ["fake.pass_1", "fake.pass_2", "fake.pass_3"];
+    let project = fake_project(&ids, "test_run_concurrency=echo 3\n");
     let run = project.testr(["run"]).run().success();
     assert!(
         run.stdout().contains("Worker balance: 3 workers"),

@@ -208,7 +208,10 @@ impl Dispatcher {
                 process.command,
                 after.as_secs_f64()
             ),
-            Some(Kill::Interrupt) => format!("{name} was stopped by Ctrl-C"),
+            Some(Kill::Interrupt) => match self.interrupt.as_ref().map(|i| i.signal) {
+                Some(StopSignal::Interrupt) | None => format!("{name} was stopped by Ctrl-C"),
+                Some(signal) => format!("{name} was stopped by {}", signal.name()),
+            },
             None => format!(
                 "{name} (`{}`) {}",
                 process.command,

@@ -20,8 +20,9 @@ use tokio::time::{Instant, sleep_until};
 
 use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
+use super::event::StopSignal;
 use super::listing::Listing;
-use super::process::{self, Child, Envelope, Output, ProcessId};
+use super::process::{self, Child, Envelope, Output, ProcessGroups, ProcessId};
 use super::python_worker;
 use super::schedule::{
     Grouping, LOOKAHEAD, MAX_AHEAD, Scheduler, UNKNOWN_TAIL_PER_WORKER, Unit, make_units,
@@ -30,7 +31,7 @@ use super::spec::{ProfileRun, RunSpec};
 use super::startup::StartupCosts;
 use super::{RunError, RunEvent, RunReport, WorkerBalance};
 use crate::collect::{Collected, Collector};
-use crate::config::{ClassicCommand, Launch};
+use crate::config::{ClassicCommand, DEFAULT_LIST_TIMEOUT, Launch};
 use crate::model::{Attachment, SegmentRun, Status, TestId, TestResult};
 use crate::subunit::{Decoder, Item, Packet};
 
@@ -83,10 +84,9 @@ pub async fn dispatch(
 ) -> Result<Dispatched, RunError> {
     let mut dispatcher = Dispatcher::new(spec, mode, events)?;
     let outcome = dispatcher.run().await;
-    // After an error, nothing may outlive the run.
-    for process in dispatcher.processes.values() {
-        process::kill(process.pid);
-    }
+    // After an error, nothing may outlive the run; after a signal, nothing
+    // a process left running when it exited in the grace period.
+    dispatcher.groups.kill_all();
     outcome
 }
 
@@ -120,6 +120,8 @@ struct ProfileState {
 #[derive(Default)]
 struct Slot {
     process: Option<ProcessId>,
+    /// Whether a process ever ran in it (the balance leaves out the rest).
+    used: bool,
     tests: usize,
     last_finish: Option<Instant>,
 }
@@ -184,6 +186,7 @@ impl Process {
 }
 
 struct Interrupt {
+    signal: StopSignal,
     grace_until: Instant,
     killed: bool,
 }
@@ -216,6 +219,8 @@ struct Dispatcher {
     next_process: u64,
     outbox: UnboundedSender<Envelope>,
     inbox: UnboundedReceiver<Envelope>,
+    /// The process groups started and not killed yet.
+    groups: ProcessGroups,
     /// Holds the id files of batches, the profiles' shared directories,
     /// and the shipped Python worker when there is no cache for it.
     files: tempfile::TempDir,
@@ -310,6 +315,11 @@ impl Dispatcher {
             next_process: 0,
             outbox,
             inbox,
+            groups: ProcessGroups::new().map_err(|source| RunError::Spawn {
+                command: "the watchdog `/bin/sh -c ...` that ends the workers if testr dies"
+                    .to_owned(),
+                source,
+            })?,
             files,
             python_workers,
             started: Instant::now(),
@@ -325,6 +335,8 @@ impl Dispatcher {
 
     async fn run(&mut self) -> Result<Dispatched, RunError> {
         let mut interrupts = signal(SignalKind::interrupt())?;
+        let mut terminations = signal(SignalKind::terminate())?;
+        let mut hangups = signal(SignalKind::hangup())?;
         self.start()?;
         let mut flushed = Instant::now();
         while !self.processes.is_empty() {
@@ -334,8 +346,10 @@ impl Dispatcher {
             let wake = self.next_deadline().into_iter().chain(flush_at).min();
             tokio::select! {
                 Some(envelope) = self.inbox.recv() => self.handle(envelope)?,
-                () = sleep_until_some(wake) => self.deadlines_passed(),
-                _ = interrupts.recv() => self.interrupted(),
+                () = sleep_until_some(wake) => self.deadlines_passed()?,
+                _ = interrupts.recv() => self.interrupted(StopSignal::Interrupt),
+                _ = terminations.recv() => self.interrupted(StopSignal::Terminate),
+                _ = hangups.recv() => self.interrupted(StopSignal::Hangup),
             }
             while let Ok(envelope) = self.inbox.try_recv() {
                 self.handle(envelope)?;
@@ -451,6 +465,12 @@ impl Dispatcher {
             let per_worker = |work: f64| work / (workers + 1) as f64;
             let score = match (profile.launch(), state.listing) {
                 (Launch::Worker { .. }, ListingState::NotStarted | ListingState::Running) => {
+                    // Until its tests are listed, a profile gets no more
+                    // workers than history says it has tests (one without
+                    // history): `-j 300` for three tests starts three.
+                    if workers >= self.spec.estimates[index].len().max(1) {
+                        continue;
+                    }
                     per_worker(f64::MAX / 4.0)
                 }
                 (Launch::Classic(c), ListingState::Done) if !can_select(c) => {
@@ -460,10 +480,22 @@ impl Dispatcher {
                     f64::MAX
                 }
                 (_, ListingState::Done) if self.scheduler.has_work(index) => {
-                    let (_, nanos) = self.scheduler.remaining(index);
+                    let (units, nanos) = self.scheduler.remaining(index);
                     let share = per_worker(nanos as f64);
                     let is_worker = matches!(profile.launch(), Launch::Worker { .. });
-                    if is_worker && workers > 0 && share < WORKER_START_COST.as_nanos() as f64 {
+                    // No more workers wait for tests than there are units
+                    // left to hand out.
+                    if is_worker && self.waiting_workers_of(index) >= units {
+                        continue;
+                    }
+                    // Without history the share is a guess, and the workers
+                    // that would have started with the first did not.
+                    let known = !self.spec.estimates[index].is_empty();
+                    if is_worker
+                        && workers > 0
+                        && known
+                        && share < WORKER_START_COST.as_nanos() as f64
+                    {
                         continue;
                     }
                     share
@@ -475,6 +507,20 @@ impl Dispatcher {
             }
         }
         best.map(|(_, index)| index)
+    }
+
+    /// The workers of `profile` that hold no tests (listing, or idle).
+    fn waiting_workers_of(&self, profile: usize) -> usize {
+        self.processes
+            .values()
+            .filter(|p| {
+                p.profile == profile
+                    && p.kind == Kind::Worker
+                    && p.slot.is_some()
+                    && p.stdin.is_some()
+                    && p.assigned.is_empty()
+            })
+            .count()
     }
 
     fn workers_of(&self, profile: usize) -> usize {
@@ -551,10 +597,12 @@ impl Dispatcher {
                 command: command.clone(),
                 source,
             })?;
+        self.groups.started(pid);
         let mut tags: Vec<String> = run.profile.tags().to_vec();
         if let Some(slot) = slot {
             tags.push(format!("worker-{slot}"));
             self.slots[slot].process = Some(id);
+            self.slots[slot].used = true;
         }
         if kind != Kind::Lister && !self.profiles[profile].announced {
             self.profiles[profile].announced = true;
@@ -637,6 +685,7 @@ impl Dispatcher {
             .slots
             .iter()
             .enumerate()
+            .filter(|(_, s)| s.used)
             .map(|(slot, s)| WorkerBalance {
                 slot,
                 tests: s.tests,
@@ -647,6 +696,7 @@ impl Dispatcher {
             .collect();
         RunReport {
             interrupted: self.interrupt.is_some(),
+            stopped_by: self.interrupt.as_ref().map(|i| i.signal),
             workers,
             segments: std::mem::take(&mut self.segment_reports),
             startups: self.startups.measured(),

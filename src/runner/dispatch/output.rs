@@ -32,7 +32,7 @@ impl Dispatcher {
                 // Whatever the worker left running in its group goes with
                 // it, unless Ctrl-C gave the group time to stop.
                 if self.interrupt.is_none() {
-                    process::kill(process.pid);
+                    self.groups.kill(process.pid);
                 }
             }
         }

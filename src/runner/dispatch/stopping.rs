@@ -1,16 +1,20 @@
-//! Timeouts and Ctrl-C.
+//! Timeouts (of a test, of a listing) and the signals that stop a run.
 
 use super::*;
 
 impl Dispatcher {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let timeouts = self.processes.values().filter_map(|p| self.deadline_of(p));
+        let listings = self
+            .processes
+            .values()
+            .filter_map(|p| self.listing_deadline_of(p));
         let grace = self
             .interrupt
             .as_ref()
             .filter(|i| !i.killed)
             .map(|i| i.grace_until);
-        timeouts.chain(grace).min()
+        timeouts.chain(listings).chain(grace).min()
     }
 
     pub(super) fn deadline_of(&self, process: &Process) -> Option<Instant> {
@@ -21,8 +25,35 @@ impl Dispatcher {
         process.clock.map(|since| since + timeout)
     }
 
-    pub(super) fn deadlines_passed(&mut self) {
+    /// When a process that is still listing has taken too long.
+    pub(super) fn listing_deadline_of(&self, process: &Process) -> Option<Instant> {
+        if process.killed.is_some() || process.listing.is_none() {
+            return None;
+        }
+        Some(process.spawned_at + self.list_timeout(process.profile))
+    }
+
+    fn list_timeout(&self, profile: usize) -> Duration {
+        self.spec.profiles[profile]
+            .settings
+            .list_timeout
+            .unwrap_or(DEFAULT_LIST_TIMEOUT)
+    }
+
+    pub(super) fn deadlines_passed(&mut self) -> Result<(), RunError> {
         let now = Instant::now();
+        let unlisted = self
+            .processes
+            .values()
+            .find(|p| self.listing_deadline_of(p).is_some_and(|d| d <= now));
+        if let Some(process) = unlisted {
+            // The run cannot go on without the listing; `dispatch` kills
+            // everything it started.
+            return Err(RunError::ListTimeout {
+                command: process.command.clone(),
+                seconds: self.list_timeout(process.profile).as_secs_f64(),
+            });
+        }
         let late: Vec<ProcessId> = self
             .processes
             .iter()
@@ -36,7 +67,7 @@ impl Dispatcher {
                 .timeout
                 .expect("only a process with a timeout is late");
             process.killed = Some(Kill::Timeout { after });
-            process::kill(process.pid);
+            self.groups.kill(process.pid);
             let name = process.worker_name();
             self.emit(RunEvent::Notice(format!(
                 "{name} made no progress for {} s: killed it",
@@ -47,25 +78,37 @@ impl Dispatcher {
             if !interrupt.killed && interrupt.grace_until <= now {
                 interrupt.killed = true;
                 for process in self.processes.values() {
-                    process::kill(process.pid);
+                    self.groups.kill(process.pid);
                 }
             }
         }
+        Ok(())
     }
 
-    pub(super) fn interrupted(&mut self) {
+    /// SIGINT, SIGTERM or SIGHUP: the first stops handing out tests and
+    /// asks every process to stop; the next (of any of them) kills them.
+    pub(super) fn interrupted(&mut self, signal: StopSignal) {
         match &mut self.interrupt {
             None => {
-                self.emit(RunEvent::Notice(
-                    "interrupted: stopping the tests (Ctrl-C again to kill them at once)".into(),
-                ));
+                let notice = match signal {
+                    StopSignal::Interrupt => {
+                        "interrupted: stopping the tests (Ctrl-C again to kill them at once)"
+                            .to_owned()
+                    }
+                    other => format!(
+                        "{} received: stopping the tests (a second signal kills them at once)",
+                        other.name()
+                    ),
+                };
+                self.emit(RunEvent::Notice(notice));
                 self.scheduler.clear();
                 for process in self.processes.values_mut() {
                     process.stdin = None;
                     process.killed = Some(Kill::Interrupt);
-                    process::terminate(process.pid);
+                    self.groups.terminate(process.pid);
                 }
                 self.interrupt = Some(Interrupt {
+                    signal,
                     grace_until: Instant::now() + GRACE,
                     killed: false,
                 });
@@ -76,7 +119,7 @@ impl Dispatcher {
                     "interrupted again: killing the tests".into(),
                 ));
                 for process in self.processes.values() {
-                    process::kill(process.pid);
+                    self.groups.kill(process.pid);
                 }
             }
             Some(_) => {}
