@@ -28,6 +28,15 @@ pub enum RunError {
     )]
     ListTimeout { command: String, seconds: f64 },
     #[error(
+        "failed to list the tests with `{command}`: its end-of-listing marker says `{marker}`, \
+         but it listed {listed} test(s) (docs/worker-protocol.md)"
+    )]
+    ListingCount {
+        command: String,
+        marker: String,
+        listed: usize,
+    },
+    #[error(
         "failed to select tests: {count} id(s) of {origin} are not among the tests listed{}: {}",
         profile_suffix(.profile), shown(.ids)
     )]

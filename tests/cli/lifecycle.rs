@@ -330,3 +330,43 @@ fn workers_are_capped_at_the_tests_to_run() {
         assert_eq!(project.statuses().len(), 3);
     }
 }
+
+#[test]
+fn a_listing_marker_that_does_not_count_the_tests_listed_is_refused() {
+    for (marker, shown) in [
+        ("7", "`7`"),
+        ("99999999999999999999999", "`9999"),
+        ("x", "`x`"),
+    ] {
+        let mut listing = Vec::new();
+        for id in ["a.one", "a.two"] {
+            let exists = testr::subunit::Packet {
+                test_id: Some(id.to_owned()),
+                status: Some(testr::model::Status::Exists),
+                ..Default::default()
+            };
+            testr::subunit::encode_packet(&exists, &mut listing).unwrap();
+        }
+        let template = testr::subunit::Packet {
+            mime_type: Some("text/plain;charset=utf8".to_owned()),
+            ..Default::default()
+        };
+        testr::subunit::encode_file(
+            &template,
+            testr::runner::LISTING_DONE,
+            marker.as_bytes(),
+            &mut listing,
+        )
+        .unwrap();
+        let project =
+            Project::with_config("[DEFAULT]\nworker_command=cat listing; cat >/dev/null\n");
+        project.write("listing", &listing);
+        project
+            .testr(["run"])
+            .command_env(MARK, project.path())
+            .run()
+            .status(3)
+            .error_line(&["`cat listing; cat >/dev/null`", shown, "listed 2 test(s)"]);
+        assert_nothing_left(project.path());
+    }
+}

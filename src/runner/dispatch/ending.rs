@@ -34,7 +34,7 @@ impl Dispatcher {
         process.decoder.finish();
         let mut listed = None;
         while let Some(item) = process.decoder.next_item() {
-            if let Some(ids) = self.take_item(&mut process, item) {
+            if let Some(ids) = self.take_item(&mut process, item)? {
                 listed = Some(ids);
             }
         }

@@ -12,7 +12,7 @@ impl Dispatcher {
             Output::Stdout(bytes) => {
                 process.decoder.feed(&bytes);
                 while let Some(item) = process.decoder.next_item() {
-                    if let Some(listing) = self.take_item(&mut process, item) {
+                    if let Some(listing) = self.take_item(&mut process, item)? {
                         listed = Some(listing);
                     }
                 }
@@ -51,7 +51,11 @@ impl Dispatcher {
     }
 
     /// Takes one decoded item; returns the listing when this item completed it.
-    pub(super) fn take_item(&mut self, process: &mut Process, item: Item) -> Option<Listing> {
+    pub(super) fn take_item(
+        &mut self,
+        process: &mut Process,
+        item: Item,
+    ) -> Result<Option<Listing>, RunError> {
         if let Some(listing) = &mut process.listing {
             match &item {
                 Item::Packet(Packet {
@@ -61,7 +65,7 @@ impl Dispatcher {
                     ..
                 }) => {
                     listing.push(id.clone(), tags.as_deref().unwrap_or_default());
-                    return None;
+                    return Ok(None);
                 }
                 Item::Packet(Packet {
                     test_id: None,
@@ -69,14 +73,15 @@ impl Dispatcher {
                     ..
                 }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
                     let listing = process.listing.take().unwrap_or_default();
+                    check_listing_count(&process.command, &file.content, listing.ids.len())?;
                     if self.mode == Mode::List {
                         process.stdin = None;
                     }
-                    return Some(listing);
+                    return Ok(Some(listing));
                 }
                 Item::Text(text) if process.kind == Kind::Lister => {
                     process.listing_text.extend_from_slice(text);
-                    return None;
+                    return Ok(None);
                 }
                 _ => {}
             }
@@ -95,7 +100,7 @@ impl Dispatcher {
         for c in collected {
             self.collected(process, c);
         }
-        None
+        Ok(None)
     }
 
     /// Follows a test's progress on its worker: starting, or finishing
@@ -145,6 +150,54 @@ impl Dispatcher {
         }
         if self.mode == Mode::Run {
             self.emit(RunEvent::Collected(collected));
+        }
+    }
+}
+
+/// The end-of-listing marker holds the number of tests listed, in ASCII
+/// decimal: anything else, or another number, means the listing was cut
+/// or the worker is confused, and running part of a suite as if it were
+/// all of it would pass what never ran.
+fn check_listing_count(command: &str, content: &[u8], listed: usize) -> Result<(), RunError> {
+    let text = String::from_utf8_lossy(content);
+    let count = text.trim();
+    let counted = count.bytes().all(|b| b.is_ascii_digit()) && !count.is_empty();
+    match count.parse::<u64>() {
+        Ok(n) if counted && usize::try_from(n) == Ok(listed) => Ok(()),
+        _ => {
+            // Quoted, and cut short: the marker is whatever the worker sent.
+            let mut shown: String = count.chars().take(24).collect();
+            if count.chars().count() > 24 {
+                shown.push_str("...");
+            }
+            Err(RunError::ListingCount {
+                command: command.to_owned(),
+                marker: crate::report::escape_controls(&shown).into_owned(),
+                listed,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_marker_must_count_the_tests_listed() {
+        assert!(check_listing_count("w", b"3", 3).is_ok());
+        assert!(check_listing_count("w", b" 0\n", 0).is_ok());
+        for bad in [
+            &b"2"[..],
+            b"",
+            b"-3",
+            b"+3",
+            b"3.0",
+            b"three",
+            b"99999999999999999999999",
+        ] {
+            let err = check_listing_count("w", bad, 3).unwrap_err().to_string();
+            assert!(err.contains("`w`") && err.contains("3 test"), "{err}");
         }
     }
 }
