@@ -22,7 +22,7 @@ use crate::collect::{Collected, Collector};
 use crate::config::Config;
 use crate::exit_codes;
 use crate::repo::{self, Repository, RunMeta};
-use crate::subunit::{self, Decoder, Item, Items, V1Decoder, V1Items};
+use crate::subunit::{self, Decoder, Item, Items, V1Decoder};
 
 /// What the Python tools write in a repository's `format` file.
 const PYTHON_FORMAT: &str = "1\n";
@@ -240,7 +240,7 @@ fn items_of(file: File) -> io::Result<Box<dyn Iterator<Item = io::Result<Item>>>
     Ok(if v2 {
         Box::new(Items::new(reader))
     } else {
-        Box::new(V1Items::new(reader))
+        Box::new(Items::with_decoder(reader, V1Decoder::new()))
     })
 }
 

@@ -331,28 +331,59 @@ fn continues_utf8(before: &[u8]) -> bool {
     false
 }
 
+/// A sans-IO decoder of a byte stream into items: subunit v2's
+/// ([`Decoder`]) or v1's ([`super::V1Decoder`]).
+pub trait StreamDecoder {
+    /// Takes the next bytes of the stream.
+    fn feed(&mut self, bytes: &[u8]);
+    /// The stream has ended: what is left becomes items.
+    fn finish(&mut self);
+    /// The next item the bytes so far decide, if any.
+    fn next_item(&mut self) -> Option<Item>;
+}
+
+impl StreamDecoder for Decoder {
+    fn feed(&mut self, bytes: &[u8]) {
+        Decoder::feed(self, bytes);
+    }
+    fn finish(&mut self) {
+        Decoder::finish(self);
+    }
+    fn next_item(&mut self) -> Option<Item> {
+        Decoder::next_item(self)
+    }
+}
+
 /// Decodes a reader into items, reading in 64 KiB chunks. Each item comes
 /// out as soon as the bytes read so far decide it, so on a live pipe an
 /// event is seen when its packet has arrived, not when the next read ends.
-pub struct Items<R: Read> {
+pub struct Items<R: Read, D: StreamDecoder = Decoder> {
     reader: R,
-    decoder: Decoder,
+    decoder: D,
     chunk: Vec<u8>,
     done: bool,
 }
 
 impl<R: Read> Items<R> {
+    /// Items of a subunit v2 stream.
     pub fn new(reader: R) -> Items<R> {
+        Items::with_decoder(reader, Decoder::new())
+    }
+}
+
+impl<R: Read, D: StreamDecoder> Items<R, D> {
+    /// Items of a stream `decoder` reads (`V1Decoder::new()` for v1).
+    pub fn with_decoder(reader: R, decoder: D) -> Items<R, D> {
         Items {
             reader,
-            decoder: Decoder::new(),
+            decoder,
             chunk: vec![0; READ_CHUNK],
             done: false,
         }
     }
 }
 
-impl<R: Read> Iterator for Items<R> {
+impl<R: Read, D: StreamDecoder> Iterator for Items<R, D> {
     type Item = io::Result<Item>;
 
     fn next(&mut self) -> Option<io::Result<Item>> {

@@ -9,7 +9,7 @@ mod parse;
 mod v1;
 mod wire;
 
-pub use decode::{Decoder, Items};
+pub use decode::{Decoder, Items, StreamDecoder};
 pub use encode::{EncodeError, MAX_PACKET_LEN, encode_file, encode_packet};
 pub use event::{FileChunk, Item, Packet, Timestamp};
-pub use v1::{V1Decoder, V1Items, format_v1_time};
+pub use v1::{V1Decoder, format_v1_time};

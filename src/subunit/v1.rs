@@ -35,13 +35,10 @@
 mod time;
 
 use std::collections::{BTreeSet, VecDeque};
-use std::io::{self, Read};
 
+use super::decode::StreamDecoder;
 use super::event::{FileChunk, Item, Packet, Timestamp};
 use crate::model::Status;
-
-/// How much [`V1Items`] reads at a time.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// The largest chunk length accepted; a bigger one is a damaged header.
 const MAX_CHUNK: usize = 1 << 30;
@@ -632,46 +629,15 @@ fn chunk_length(header: &[u8]) -> Result<usize, String> {
         .ok_or_else(|| format!("chunk length {text} is too large"))
 }
 
-/// Decodes a reader of subunit v1 into items, reading in 64 KiB chunks.
-pub struct V1Items<R: Read> {
-    reader: R,
-    decoder: V1Decoder,
-    chunk: Vec<u8>,
-    done: bool,
-}
-
-impl<R: Read> V1Items<R> {
-    pub fn new(reader: R) -> V1Items<R> {
-        V1Items {
-            reader,
-            decoder: V1Decoder::new(),
-            chunk: vec![0; READ_CHUNK],
-            done: false,
-        }
+impl StreamDecoder for V1Decoder {
+    fn feed(&mut self, bytes: &[u8]) {
+        V1Decoder::feed(self, bytes);
     }
-}
-
-impl<R: Read> Iterator for V1Items<R> {
-    type Item = io::Result<Item>;
-
-    fn next(&mut self) -> Option<io::Result<Item>> {
-        loop {
-            if let Some(item) = self.decoder.next_item() {
-                return Some(Ok(item));
-            }
-            if self.done {
-                return None;
-            }
-            match self.reader.read(&mut self.chunk) {
-                Ok(0) => {
-                    self.done = true;
-                    self.decoder.finish();
-                }
-                Ok(n) => self.decoder.feed(&self.chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Some(Err(e)),
-            }
-        }
+    fn finish(&mut self) {
+        V1Decoder::finish(self);
+    }
+    fn next_item(&mut self) -> Option<Item> {
+        V1Decoder::next_item(self)
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::harness::{Project, StoredTest};
+use crate::harness::{Project, StoredTest, statuses_of};
 
 /// A repository in a copy of the fixture project, with this `.testr.conf`.
 fn project_with(conf: &str) -> Project {
@@ -74,11 +74,7 @@ pub fn check_full_run(project: &Project) {
         stdout.contains("FAILED (id=0, failures=1, skips=1)"),
         "{stdout}"
     );
-    let expected: Vec<(String, String)> = STATUSES
-        .iter()
-        .map(|(id, status)| (id.to_string(), status.to_string()))
-        .collect();
-    assert_eq!(project.statuses(), expected);
+    assert_eq!(project.statuses(), statuses_of(&STATUSES));
     // The printed line is kept, whichever way the command captured it.
     let subunit = project.testr(["last", "--subunit"]).run().status(1);
     let needle = b"hello from test_prints";

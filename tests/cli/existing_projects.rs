@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 
 use crate::end_to_end::STATUSES;
-use crate::harness::{Project, fake_worker};
+use crate::harness::{Project, fake_worker, statuses_of};
 
 /// The Python of the interoperability tests: it has python-subunit and
 /// testscenarios (`.ci/run` installs them).
@@ -353,9 +353,5 @@ fn the_full_fixture_statuses_hold_through_a_stestr_conf_too() {
     // The same ten results the hand-written worker configuration gives.
     let project = stestr_project("[DEFAULT]\ntest_path=./fixtureproj/tests\n");
     project.testr(["run"]).run().status(1);
-    let expected: Vec<(String, String)> = STATUSES
-        .iter()
-        .map(|(id, status)| (id.to_string(), status.to_string()))
-        .collect();
-    assert_eq!(project.statuses(), expected);
+    assert_eq!(project.statuses(), statuses_of(&STATUSES));
 }

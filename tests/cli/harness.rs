@@ -29,6 +29,14 @@ pub fn fake_project(ids: &[&str], more: &str) -> Project {
     ))
 }
 
+/// `(id, status)` pairs as `Project::statuses` gives them.
+pub fn statuses_of(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(id, status)| (id.to_string(), status.to_string()))
+        .collect()
+}
+
 /// A temporary project directory, removed when dropped.
 pub struct Project {
     dir: tempfile::TempDir,

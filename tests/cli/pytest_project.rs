@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use testr::model::Status;
 
-use crate::harness::Project;
+use crate::harness::{Project, statuses_of};
 
 fn test_python() -> String {
     std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
@@ -87,11 +87,7 @@ fn the_pytest_worker_runs_a_pytest_project_with_its_fixtures_and_markers() {
         stdout.contains("FAILED (id=0, failures=2, skips=1)"),
         "{stdout}"
     );
-    let expected: Vec<(String, String)> = STATUSES
-        .iter()
-        .map(|(id, status)| (id.to_string(), status.to_string()))
-        .collect();
-    assert_eq!(project.statuses(), expected);
+    assert_eq!(project.statuses(), statuses_of(&STATUSES));
 
     let results = project.results();
     let prints = &results["tests/test_statuses.py::test_prints"].attachments;

@@ -2,6 +2,7 @@
 //! forms, tags and time, text, damage, and input split every way.
 
 use super::*;
+use crate::subunit::Items;
 
 fn decode_in_chunks(bytes: &[u8], chunk: usize) -> Vec<Item> {
     let mut decoder = V1Decoder::new();
@@ -348,8 +349,8 @@ fn a_stream_that_stops_inside_a_test_is_corrupt_at_its_end() {
 
 #[test]
 fn items_reads_a_reader_whole() {
-    let items: Vec<Item> = V1Items::new(STESTR_RUN)
-        .collect::<io::Result<_>>()
+    let items: Vec<Item> = Items::with_decoder(STESTR_RUN, V1Decoder::new())
+        .collect::<std::io::Result<_>>()
         .expect("a slice reads");
     assert_eq!(merge_text(items), decode(STESTR_RUN));
 }
