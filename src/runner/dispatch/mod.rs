@@ -466,9 +466,13 @@ impl Dispatcher {
             let score = match (profile.launch(), state.listing) {
                 (Launch::Worker { .. }, ListingState::NotStarted | ListingState::Running) => {
                     // Until its tests are listed, a profile gets no more
-                    // workers than history says it has tests (one without
-                    // history): `-j 300` for three tests starts three.
-                    if workers >= self.spec.estimates[index].len().max(1) {
+                    // workers than history says it has tests (`-j 300` for
+                    // three tests starts three), or without history than
+                    // `unlisted_workers()`: the others would wait a start-up
+                    // if only one listed first.
+                    let known = self.spec.estimates[index].len();
+                    let cap = if known > 0 { known } else { unlisted_workers() };
+                    if workers >= cap {
                         continue;
                     }
                     per_worker(f64::MAX / 4.0)
@@ -719,6 +723,14 @@ impl Dispatcher {
 /// worker may keep there what its siblings can reuse).
 fn shared_dir(run_files: &std::path::Path, profile: usize) -> PathBuf {
     run_files.join(format!("profile-{profile}"))
+}
+
+/// How many workers a profile with no history starts before its tests are
+/// listed: twice the CPUs, and at least 4. More could each pay a start-up
+/// for nothing; fewer would make the rest of a cold run wait one.
+fn unlisted_workers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (2 * cpus).max(4)
 }
 
 /// Whether a classic command can list tests and run chosen ones.
