@@ -1,12 +1,13 @@
 //! `testr run`: run the selected tests of every selected profile on the
-//! runner, echo failures (or subunit v2) as they come, and store everything
-//! as one run when the runner is done.
+//! runner, echo failures (or subunit v2) as they come, and store the run as
+//! it goes: created at its start, its results within a second of finishing,
+//! marked finished at its end (docs/repository.md).
 
 use std::collections::HashSet;
 use std::sync::mpsc;
 
 use super::last::exit_status;
-use super::record::{self, Recorder};
+use super::record::{self, Recorder, RunStore};
 use super::{Context, Error, select};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
@@ -14,7 +15,7 @@ use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, TimeSpan};
 use crate::plan::Plan;
-use crate::repo::{self, Repository, RunMeta};
+use crate::repo::{self, Repository, RunEnd, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
 use crate::runner::{
     self, IdSet, PlannedRun, ProfileRun, RunEvent, RunReport, RunSpec, Selection, StopSignal,
@@ -55,7 +56,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     };
     // As stestr does, the first run in a project makes its repository.
     let had_repository = ctx.project.join(repo::DIR_NAME).exists();
-    let mut repo = Repository::open_or_init(ctx.project, true)?;
+    let repo = Repository::open_or_init(ctx.project, true)?;
     if !had_repository {
         writeln!(
             ctx.stderr,
@@ -99,9 +100,17 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         cache_dir: repo::cache_dir(ctx.project),
     };
 
+    // The run exists from here on, marked not finished until it ends: a
+    // testr killed meanwhile leaves the tests stored so far.
+    let meta = RunMeta {
+        partial,
+        command: Some(ctx.command_line.to_owned()),
+        interrupted: false,
+        segments: Vec::new(),
+    };
+    let mut store = RunStore::start(repo, &meta)?;
     let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);
     let mut progress = Progress::on_stderr();
-    let mut results: Vec<(Collected, Option<Profile>)> = Vec::new();
     let mut span = TimeSpan::default();
     let (events, received) = mpsc::channel();
     let outcome = std::thread::scope(|scope| {
@@ -129,7 +138,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
                             progress.finished(result.status.is_failure());
                         }
                         let (profile, echoed) = progress.suspend(|| recorder.take(&collected));
-                        results.push((collected, profile));
+                        store.add(collected, profile, recorder.counts());
                         echoed
                     }
                     RunEvent::Stderr(bytes) => progress.suspend(|| {
@@ -158,10 +167,11 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let (report, echo_error) = outcome;
     let report = report?;
     let tally = recorder.finish()?;
-    if let Some(error) = echo_error {
-        return Err(error.into());
-    }
-    if !results.iter().any(|(c, _)| matches!(c, Collected::Test(_))) {
+    if store.tests() == 0 {
+        store.abandon()?;
+        if let Some(error) = echo_error {
+            return Err(error.into());
+        }
         if report.interrupted {
             writeln!(
                 ctx.stderr,
@@ -178,17 +188,17 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         .into());
     }
 
-    let meta = RunMeta {
-        partial,
-        command: Some(ctx.command_line.to_owned()),
+    let end = RunEnd {
+        counts: tally.counts,
+        span: span.bounds(),
         interrupted: report.interrupted,
         segments: report.segments.clone(),
     };
-    let mut writer = repo.begin_run(&meta)?;
-    for (collected, profile) in &results {
-        record::store(&mut writer, collected, profile.as_ref())?;
+    let (repo, id) = store.finish(end)?;
+    // What ran is stored before an error writing output is reported.
+    if let Some(error) = echo_error {
+        return Err(error.into());
     }
-    let id = writer.commit(tally.counts, span.bounds())?;
     for (profile, startup) in run_profiles.iter().zip(&report.startups) {
         if let Some(startup) = startup {
             repo.record_startup(profile, *startup)?;

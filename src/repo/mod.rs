@@ -3,6 +3,7 @@
 
 mod error;
 mod import;
+mod live;
 mod open;
 mod read;
 mod schema;
@@ -11,9 +12,10 @@ mod timing;
 mod write;
 
 pub use error::Error;
+pub use live::{LiveRun, RunEnd};
 pub use open::{DIR_NAME, Repository, cache_dir};
 pub use read::{RunSummary, StoredResult};
-pub use write::{RunMeta, RunWriter};
+pub use write::{ResultSink, RunMeta};
 
 use crate::model::Status;
 

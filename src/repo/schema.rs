@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_run_interrupted.sql"),
     include_str!("migrations/0003_run_segments.sql"),
     include_str!("migrations/0004_startup.sql"),
+    include_str!("migrations/0005_run_finished.sql"),
 ];
 
 /// The schema version this build writes.

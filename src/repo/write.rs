@@ -1,11 +1,12 @@
-//! Storing a run: results stream in, and the whole run commits in one
-//! IMMEDIATE transaction, so a reader sees it whole or not at all.
+//! Storing a run in one IMMEDIATE transaction (`load`, `import`): a
+//! reader sees it whole or not at all. The rows a result becomes, which a
+//! run stored as it goes (`live.rs`) writes the same way, are kept here.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Error, Repository, tags_key};
 use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, TestResult};
@@ -13,38 +14,45 @@ use crate::model::{Attachment, Profile, RunCounts, RunId, SegmentRun, TestResult
 /// How many test ids a writer remembers before it asks the database again.
 const MAX_CACHED_TESTS: usize = 200_000;
 
-/// The set-wise updates a run makes when it commits.
-mod sql {
+/// The set-wise updates a run makes to the failing set and the timing
+/// history. Each takes the run (?1) and the first result (?2, a `seq`) it
+/// applies to: a run written whole passes 0, a batch of a run stored as it
+/// goes passes its own first result.
+pub(super) mod sql {
     use std::sync::LazyLock;
 
     use crate::model::Status;
     use crate::repo::status_codes;
     use crate::repo::timing::MAX_SAMPLES;
 
-    pub const CLEAR_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE profile_id IN
-         (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
+    /// The failing state of every profile the run ?1 ran, but for what
+    /// the run itself left failing: what a full run clears.
+    pub const CLEAR_FAILING_OF_RUN_PROFILES: &str = "DELETE FROM failing WHERE run_id != ?1
+         AND profile_id IN (SELECT DISTINCT profile_id FROM result WHERE run_id = ?1)";
 
-    /// Every (test, profile) with a final result in run ?1 (`exists` and
-    /// `inprogress` are not final); the ones it leaves failing are marked
-    /// again afterwards.
+    /// Every (test, profile) with a final result in run ?1 from result ?2 on
+    /// (`exists` and `inprogress` are not final); the ones it leaves
+    /// failing are marked again afterwards.
     pub static CLEAR_FAILING_OF_RUN_TESTS: LazyLock<String> = LazyLock::new(|| {
         format!(
             "DELETE FROM failing WHERE (test_id, profile_id) IN
-             (SELECT test_id, profile_id FROM result WHERE run_id = ?1 AND status IN {})",
+             (SELECT test_id, profile_id FROM result
+              WHERE run_id = ?1 AND seq >= ?2 AND status IN {})",
             status_codes(Status::is_final)
         )
     });
 
-    /// Appends each timed result's duration to its history, keeping the
-    /// newest [`MAX_SAMPLES`]; results are read in primary-key (stream)
-    /// order, so a test run twice appends in order. A skip is decided
-    /// before the test's body runs, so its time says nothing and is not
-    /// recorded. Each sample is 16 hex digits, the width `timing` reads.
+    /// Appends each timed result's duration (run ?1, from result ?2 on) to
+    /// its history, keeping the newest [`MAX_SAMPLES`]; results are read in
+    /// primary-key (stream) order, so a test run twice appends in order. A
+    /// skip is decided before the test's body runs, so its time says
+    /// nothing and is not recorded. Each sample is 16 hex digits, the width
+    /// `timing` reads.
     pub static RECORD_TIMING: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO timing (test_id, profile_id, samples)
              SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
-             WHERE run_id = ?1 AND status IN {}
+             WHERE run_id = ?1 AND seq >= ?2 AND status IN {}
                AND started_at IS NOT NULL AND stopped_at >= started_at
              ON CONFLICT (test_id, profile_id) DO UPDATE
              SET samples = substr(samples || excluded.samples, -{})",
@@ -52,6 +60,10 @@ mod sql {
             MAX_SAMPLES * 16
         )
     });
+
+    /// The summary counts (?2, ?3, ?4) and time span (?5, ?6) of run ?1.
+    pub const SET_COUNTS: &str = "UPDATE run SET tests_run = ?2, failures = ?3, skips = ?4,
+         first_timestamp = ?5, last_timestamp = ?6 WHERE id = ?1";
 }
 
 /// What is known of a run before its results arrive.
@@ -67,20 +79,193 @@ pub struct RunMeta {
     pub segments: Vec<SegmentRun>,
 }
 
+/// Where results go: a run written in one transaction ([`RunWriter`]), or
+/// one batch of a run stored as it goes ([`super::LiveBatch`]).
+pub trait ResultSink {
+    /// Stores one result under `profile`.
+    fn add_result(&mut self, result: &TestResult, profile: &Profile) -> Result<(), Error>;
+    /// Stores output that belongs to no test, in stream order.
+    fn add_output(&mut self, output: &Attachment) -> Result<(), Error>;
+}
+
 /// A run being written. Dropping it without [`RunWriter::commit`] stores
 /// nothing.
 pub struct RunWriter<'conn> {
     tx: Transaction<'conn>,
     db_path: PathBuf,
-    run: RunId,
     partial: bool,
-    next_seq: i64,
-    next_output: i64,
+    rows: ResultRows,
+}
+
+impl Repository {
+    /// Starts a run; it takes the write lock until it commits or is dropped.
+    pub fn begin_run(&mut self, meta: &RunMeta) -> Result<RunWriter<'_>, Error> {
+        let db_path = self.db_path.clone();
+        let sqlite = |e| Error::from_sqlite(&db_path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let partial = meta.partial || meta.interrupted;
+        let run = insert_run(
+            &tx,
+            meta.command.as_deref(),
+            partial,
+            meta.interrupted,
+            true,
+        )
+        .map_err(sqlite)?;
+        insert_segments(&tx, run, &meta.segments).map_err(sqlite)?;
+        let rows = ResultRows::new(&tx, run).map_err(sqlite)?;
+        Ok(RunWriter {
+            tx,
+            db_path,
+            partial,
+            rows,
+        })
+    }
+}
+
+impl ResultSink for RunWriter<'_> {
+    /// Stores one result under `profile`. The failing state and timing
+    /// history follow when the run commits.
+    fn add_result(&mut self, result: &TestResult, profile: &Profile) -> Result<(), Error> {
+        self.rows
+            .add_result(&self.tx, result, profile)
+            .map_err(|e| Error::from_sqlite(&self.db_path, e))
+    }
+
+    fn add_output(&mut self, output: &Attachment) -> Result<(), Error> {
+        self.rows
+            .add_output(&self.tx, output)
+            .map_err(|e| Error::from_sqlite(&self.db_path, e))
+    }
+}
+
+impl RunWriter<'_> {
+    /// How many results have been added.
+    pub fn result_count(&self) -> i64 {
+        self.rows.next_seq
+    }
+
+    /// Commits the run with its summary counts and the stream's time span,
+    /// updating the failing state and timing history of what it ran: a
+    /// full run first clears the profiles it ran (and only those), a
+    /// partial run the pairs it ran; then each pair whose last result in
+    /// the run failed is marked.
+    pub fn commit(mut self, counts: RunCounts, span: Option<(i64, i64)>) -> Result<RunId, Error> {
+        let run = self.rows.run;
+        let mut finish = || -> rusqlite::Result<()> {
+            self.rows.flush(&self.tx)?;
+            if self.partial {
+                self.tx
+                    .execute(&sql::CLEAR_FAILING_OF_RUN_TESTS, [run.0, 0])?;
+                self.rows.mark_failing(&self.tx)?;
+            } else {
+                // What the run leaves failing is marked first, so that the
+                // clearing can keep it: the statement a run stored as it
+                // goes ends with.
+                self.rows.mark_failing(&self.tx)?;
+                self.tx
+                    .execute(sql::CLEAR_FAILING_OF_RUN_PROFILES, [run.0])?;
+            }
+            self.tx.execute(&sql::RECORD_TIMING, [run.0, 0])?;
+            set_counts(&self.tx, run, counts, span)?;
+            Ok(())
+        };
+        let outcome = finish().and_then(|()| self.tx.commit());
+        outcome.map_err(|e| Error::from_sqlite(&self.db_path, e))?;
+        Ok(run)
+    }
+}
+
+/// Adds a run with the next id, without results; it is `finished` unless
+/// it is stored as it goes.
+pub(super) fn insert_run(
+    conn: &Connection,
+    command: Option<&str>,
+    partial: bool,
+    interrupted: bool,
+    finished: bool,
+) -> rusqlite::Result<RunId> {
+    let id: i64 = conn.query_row("SELECT coalesce(max(id) + 1, 0) FROM run", [], |row| {
+        row.get(0)
+    })?;
+    conn.execute(
+        "INSERT INTO run (id, recorded_at, partial, interrupted, command,
+                          tests_run, failures, skips, finished)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, ?6)",
+        params![id, unix_now(), partial, interrupted, command, finished],
+    )?;
+    Ok(RunId(id))
+}
+
+/// Seconds since the epoch, as `run.recorded_at` holds them.
+pub(super) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Stores the segments of a planned run, in the order they ran.
+pub(super) fn insert_segments(
+    conn: &Connection,
+    run: RunId,
+    segments: &[SegmentRun],
+) -> rusqlite::Result<()> {
+    for (position, segment) in segments.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO segment (run_id, position, plan_index, exclusive, max_workers,
+                                  tests, duration_nanos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                run.0,
+                position as i64,
+                segment.plan_index.map(|i| i as i64),
+                segment.exclusive,
+                segment.max_workers.map(|n| n as i64),
+                segment.tests as i64,
+                segment.duration.as_nanos() as i64,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets the summary counts and time span of `run`.
+pub(super) fn set_counts(
+    conn: &Connection,
+    run: RunId,
+    counts: RunCounts,
+    span: Option<(i64, i64)>,
+) -> rusqlite::Result<()> {
+    let (first, last) = span.unzip();
+    conn.execute(
+        sql::SET_COUNTS,
+        params![
+            run.0,
+            counts.tests_run,
+            counts.failures,
+            counts.skips,
+            first,
+            last
+        ],
+    )?;
+    Ok(())
+}
+
+/// What a writer keeps while a run's results go in: where the next result
+/// and output go, the ids it has interned, the result rows waiting for
+/// their statement, and the (test, profile) pairs left failing.
+pub(super) struct ResultRows {
+    pub(super) run: RunId,
+    pub(super) next_seq: i64,
+    pub(super) next_output: i64,
     tests: TestIds,
     tag_sets: HashMap<Vec<String>, i64>,
     profiles: HashMap<Profile, i64>,
-    /// The (test, profile) pairs this run leaves failing, with the result
-    /// that failed: a later pass in the same run takes a pair out again.
+    /// The (test, profile) pairs left failing since they were last marked,
+    /// with the result that failed: a later pass takes a pair out again.
     failed: HashMap<(i64, i64), i64>,
     /// Results not yet inserted: they go in [`RESULT_BATCH`] rows a
     /// statement, which halves the cost of a statement a row.
@@ -109,88 +294,67 @@ struct TestIds {
     ids: HashMap<String, i64>,
     /// Whether `ids` holds every test in the database.
     complete: bool,
+    /// The highest id in `ids`: a test added by another writer since has
+    /// a higher one.
+    max_id: i64,
 }
 
-impl Repository {
-    /// Starts a run; it takes the write lock until it commits or is dropped.
-    pub fn begin_run(&mut self, meta: &RunMeta) -> Result<RunWriter<'_>, Error> {
-        let db_path = self.db_path.clone();
-        let sqlite = |e| Error::from_sqlite(&db_path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let id: i64 = tx
-            .query_row("SELECT coalesce(max(id) + 1, 0) FROM run", [], |row| {
-                row.get(0)
-            })
-            .map_err(sqlite)?;
-        let recorded_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        tx.execute(
-            "INSERT INTO run (id, recorded_at, partial, interrupted, command,
-                              tests_run, failures, skips)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)",
-            params![
-                id,
-                recorded_at,
-                meta.partial || meta.interrupted,
-                meta.interrupted,
-                meta.command
-            ],
-        )
-        .map_err(sqlite)?;
-        for (position, segment) in meta.segments.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO segment (run_id, position, plan_index, exclusive, max_workers,
-                                      tests, duration_nanos)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id,
-                    position as i64,
-                    segment.plan_index.map(|i| i as i64),
-                    segment.exclusive,
-                    segment.max_workers.map(|n| n as i64),
-                    segment.tests as i64,
-                    segment.duration.as_nanos() as i64,
-                ],
-            )
-            .map_err(sqlite)?;
-        }
-        let tests = TestIds::load(&tx).map_err(sqlite)?;
-        Ok(RunWriter {
-            tx,
-            db_path,
-            run: RunId(id),
-            partial: meta.partial || meta.interrupted,
-            next_seq: 0,
-            next_output: 0,
+impl ResultRows {
+    /// The rows of `run`, its first result and output to come next.
+    pub(super) fn new(conn: &Connection, run: RunId) -> rusqlite::Result<ResultRows> {
+        Ok(ResultRows::resuming(run, 0, 0, TestIds::load(conn)?))
+    }
+
+    fn resuming(run: RunId, next_seq: i64, next_output: i64, tests: TestIds) -> ResultRows {
+        ResultRows {
+            run,
+            next_seq,
+            next_output,
             tests,
             tag_sets: HashMap::default(),
             profiles: HashMap::default(),
             failed: HashMap::default(),
             pending: Vec::with_capacity(RESULT_BATCH),
-        })
-    }
-}
-
-impl RunWriter<'_> {
-    fn sqlite(&self, source: rusqlite::Error) -> Error {
-        Error::from_sqlite(&self.db_path, source)
+        }
     }
 
-    /// Stores one result under `profile`. The failing state and timing
-    /// history follow when the run commits.
-    pub fn add_result(&mut self, result: &TestResult, profile: &Profile) -> Result<(), Error> {
-        self.add_result_inner(result, profile)
-            .map_err(|e| self.sqlite(e))
+    /// Forgets what a rolled-back transaction added (its ids and rows),
+    /// so that the run goes on from `next_seq` and `next_output`; test ids
+    /// are looked up in the database from then on.
+    pub(super) fn roll_back_to(&mut self, next_seq: i64, next_output: i64) {
+        *self = ResultRows::resuming(self.run, next_seq, next_output, TestIds::unknown());
     }
 
-    fn add_result_inner(&mut self, result: &TestResult, profile: &Profile) -> rusqlite::Result<()> {
-        let test_id = self.test_id(result.id.as_str())?;
-        let profile_id = self.profile_id(profile)?;
-        let tag_set_id = self.tag_set_id(&result.tags)?;
+    /// Learns the tests other writers added since this one last held the
+    /// write lock (a run stored as it goes lets go of it between batches).
+    pub(super) fn catch_up(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let tests = &mut self.tests;
+        if !tests.complete {
+            return Ok(());
+        }
+        let mut stmt = conn.prepare_cached("SELECT name, id FROM test WHERE id > ?1")?;
+        let mut rows = stmt.query([tests.max_id])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(1)?;
+            tests.ids.insert(row.get(0)?, id);
+            tests.max_id = tests.max_id.max(id);
+        }
+        if tests.ids.len() > MAX_CACHED_TESTS {
+            tests.ids.clear();
+            tests.complete = false;
+        }
+        Ok(())
+    }
+
+    pub(super) fn add_result(
+        &mut self,
+        conn: &Connection,
+        result: &TestResult,
+        profile: &Profile,
+    ) -> rusqlite::Result<()> {
+        let test_id = self.test_id(conn, result.id.as_str())?;
+        let profile_id = self.profile_id(conn, profile)?;
+        let tag_set_id = self.tag_set_id(conn, &result.tags)?;
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.push(ResultRow {
@@ -204,22 +368,21 @@ impl RunWriter<'_> {
             route_code: result.route_code.clone(),
         });
         if self.pending.len() == RESULT_BATCH {
-            self.flush_results()?;
+            self.flush(conn)?;
         }
         for (position, attachment) in result.attachments.iter().enumerate() {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO attachment (run_id, seq, position, name, mime_type, content)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    self.run.0,
-                    seq,
-                    position as i64,
-                    attachment.name,
-                    attachment.mime_type,
-                    attachment.content,
-                ])?;
+            conn.prepare_cached(
+                "INSERT INTO attachment (run_id, seq, position, name, mime_type, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                self.run.0,
+                seq,
+                position as i64,
+                attachment.name,
+                attachment.mime_type,
+                attachment.content,
+            ])?;
         }
         let key = (test_id, profile_id);
         if result.status.is_failure() {
@@ -230,66 +393,30 @@ impl RunWriter<'_> {
         Ok(())
     }
 
-    /// Stores output that belongs to no test, in stream order.
-    pub fn add_output(&mut self, output: &Attachment) -> Result<(), Error> {
+    pub(super) fn add_output(
+        &mut self,
+        conn: &Connection,
+        output: &Attachment,
+    ) -> rusqlite::Result<()> {
         let position = self.next_output;
         self.next_output += 1;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO run_output (run_id, position, before_seq, name, mime_type, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    self.run.0,
-                    position,
-                    self.next_seq,
-                    output.name,
-                    output.mime_type,
-                    output.content,
-                ])
-            })
-            .map(drop)
-            .map_err(|e| self.sqlite(e))
-    }
-
-    /// How many results have been added.
-    pub fn result_count(&self) -> i64 {
-        self.next_seq
-    }
-
-    /// Commits the run with its summary counts and the stream's time span,
-    /// updating the failing state and timing history of what it ran.
-    pub fn commit(mut self, counts: RunCounts, span: Option<(i64, i64)>) -> Result<RunId, Error> {
-        let (first, last) = span.unzip();
-        let db_path = self.db_path.clone();
-        let run = self.run;
-        let mut finish = || -> rusqlite::Result<()> {
-            self.flush_results()?;
-            self.update_failing()?;
-            self.tx.execute(&sql::RECORD_TIMING, [run.0])?;
-            self.tx.execute(
-                "UPDATE run SET tests_run = ?2, failures = ?3, skips = ?4,
-                                first_timestamp = ?5, last_timestamp = ?6
-                 WHERE id = ?1",
-                params![
-                    run.0,
-                    counts.tests_run,
-                    counts.failures,
-                    counts.skips,
-                    first,
-                    last
-                ],
-            )?;
-            Ok(())
-        };
-        let outcome = finish().and_then(|()| self.tx.commit());
-        outcome.map_err(|e| Error::from_sqlite(&db_path, e))?;
-        Ok(run)
+        conn.prepare_cached(
+            "INSERT INTO run_output (run_id, position, before_seq, name, mime_type, content)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            self.run.0,
+            position,
+            self.next_seq,
+            output.name,
+            output.mime_type,
+            output.content,
+        ])?;
+        Ok(())
     }
 
     /// Inserts the pending result rows with one statement.
-    fn flush_results(&mut self) -> rusqlite::Result<()> {
+    pub(super) fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -298,7 +425,7 @@ impl RunWriter<'_> {
             "INSERT INTO result (run_id, seq, test_id, profile_id, status, started_at,
                                  stopped_at, tag_set_id, route_code) VALUES {placeholders}"
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         for (row_index, row) in self.pending.iter().enumerate() {
             let at = row_index * RESULT_COLUMNS;
             stmt.raw_bind_parameter(at + 1, self.run.0)?;
@@ -316,27 +443,21 @@ impl RunWriter<'_> {
         Ok(())
     }
 
-    /// Applies the run to the failing set: a full run first clears the
-    /// profiles it ran (and only those), a partial run the pairs it ran;
-    /// then each pair whose last result in the run failed is marked.
-    fn update_failing(&self) -> rusqlite::Result<()> {
-        let clear = if self.partial {
-            sql::CLEAR_FAILING_OF_RUN_TESTS.as_str()
-        } else {
-            sql::CLEAR_FAILING_OF_RUN_PROFILES
-        };
-        self.tx.execute(clear, [self.run.0])?;
-        let mut mark = self.tx.prepare(
+    /// Marks each pair whose last result since the last marking failed,
+    /// pointing at that result (which must have been flushed), and starts
+    /// afresh.
+    pub(super) fn mark_failing(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut mark = conn.prepare_cached(
             "INSERT OR REPLACE INTO failing (test_id, profile_id, run_id, seq)
              VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (&(test_id, profile_id), &seq) in &self.failed {
+        for ((test_id, profile_id), seq) in self.failed.drain() {
             mark.execute(params![test_id, profile_id, self.run.0, seq])?;
         }
         Ok(())
     }
 
-    fn test_id(&mut self, name: &str) -> rusqlite::Result<i64> {
+    fn test_id(&mut self, conn: &Connection, name: &str) -> rusqlite::Result<i64> {
         let tests = &mut self.tests;
         if let Some(&id) = tests.ids.get(name) {
             return Ok(id);
@@ -347,28 +468,29 @@ impl RunWriter<'_> {
             tests.complete = false;
         }
         let id = if tests.complete {
-            insert(&self.tx, "test", "name", name)?
+            insert(conn, "test", "name", name)?
         } else {
-            intern(&self.tx, "test", "name", name)?
+            intern(conn, "test", "name", name)?
         };
         tests.ids.insert(name.to_owned(), id);
+        tests.max_id = tests.max_id.max(id);
         Ok(id)
     }
 
-    fn tag_set_id(&mut self, tags: &[String]) -> rusqlite::Result<i64> {
+    fn tag_set_id(&mut self, conn: &Connection, tags: &[String]) -> rusqlite::Result<i64> {
         if let Some(&id) = self.tag_sets.get(tags) {
             return Ok(id);
         }
-        let id = intern(&self.tx, "tag_set", "tags", &tags_key(tags))?;
+        let id = intern(conn, "tag_set", "tags", &tags_key(tags))?;
         self.tag_sets.insert(tags.to_vec(), id);
         Ok(id)
     }
 
-    fn profile_id(&mut self, profile: &Profile) -> rusqlite::Result<i64> {
+    fn profile_id(&mut self, conn: &Connection, profile: &Profile) -> rusqlite::Result<i64> {
         if let Some(&id) = self.profiles.get(profile) {
             return Ok(id);
         }
-        let id = intern(&self.tx, "profile", "tags", &tags_key(profile.tags()))?;
+        let id = intern(conn, "profile", "tags", &tags_key(profile.tags()))?;
         self.profiles.insert(profile.clone(), id);
         Ok(id)
     }
@@ -376,41 +498,49 @@ impl RunWriter<'_> {
 
 impl TestIds {
     /// Reads every test id when there are at most [`MAX_CACHED_TESTS`].
-    fn load(tx: &Transaction<'_>) -> rusqlite::Result<TestIds> {
-        let count: i64 = tx.query_row("SELECT count(*) FROM test", [], |row| row.get(0))?;
+    fn load(conn: &Connection) -> rusqlite::Result<TestIds> {
+        let count: i64 = conn.query_row("SELECT count(*) FROM test", [], |row| row.get(0))?;
         if count as usize > MAX_CACHED_TESTS {
-            return Ok(TestIds {
-                ids: HashMap::default(),
-                complete: false,
-            });
+            return Ok(TestIds::unknown());
         }
-        let mut stmt = tx.prepare("SELECT name, id FROM test")?;
-        let ids = stmt
+        let mut stmt = conn.prepare("SELECT name, id FROM test")?;
+        let ids: HashMap<String, i64> = stmt
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        let max_id = ids.values().copied().max().unwrap_or(0);
         Ok(TestIds {
             ids,
             complete: true,
+            max_id,
         })
+    }
+
+    /// No ids known: each is looked up.
+    fn unknown() -> TestIds {
+        TestIds {
+            ids: HashMap::default(),
+            complete: false,
+            max_id: 0,
+        }
     }
 }
 
 /// Adds `value` to an interning table that does not hold it yet.
-fn insert(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
+fn insert(conn: &Connection, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
     let insert = format!("INSERT INTO {table} ({column}) VALUES (?1)");
-    tx.prepare_cached(&insert)?.execute([value])?;
-    Ok(tx.last_insert_rowid())
+    conn.prepare_cached(&insert)?.execute([value])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The id of `value` in an interning table, adding it when new.
-fn intern(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
+fn intern(conn: &Connection, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
     let select = format!("SELECT id FROM {table} WHERE {column} = ?1");
-    if let Some(id) = tx
+    if let Some(id) = conn
         .prepare_cached(&select)?
         .query_row([value], |row| row.get(0))
         .optional()?
     {
         return Ok(id);
     }
-    insert(tx, table, column, value)
+    insert(conn, table, column, value)
 }
