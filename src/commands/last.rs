@@ -58,6 +58,15 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.junit {
         write_junit(&repo, run.id, &scope, &config, path)?;
     }
+    // JSON says so in its own field.
+    if !run.finished && !args.json {
+        writeln!(
+            ctx.stderr,
+            "testr: run {} did not finish: testr was stopped before its end (or is still \
+             running it); it holds the tests stored until then",
+            run.id
+        )?;
+    }
     Ok(exit_status(summary.counts))
 }
 
@@ -199,6 +208,7 @@ fn last_doc(
             recorded_at: run.recorded_at,
             partial: run.partial,
             interrupted: run.interrupted,
+            finished: run.finished,
             command: run.command.clone(),
             counts: summary.counts.into(),
             duration: summary.duration.map(json::seconds),

@@ -17,6 +17,10 @@ pub struct RunSummary {
     pub partial: bool,
     /// Ctrl-C stopped the run.
     pub interrupted: bool,
+    /// The run reached its end. A run stored as it goes (`testr run`) is
+    /// not finished while it runs, nor after testr was killed during it:
+    /// it then holds the tests stored until then.
+    pub finished: bool,
     pub command: Option<String>,
     /// The first and last timestamps of the run's stream, in nanoseconds.
     pub span: Option<(i64, i64)>,
@@ -81,7 +85,7 @@ impl Repository {
     ) -> Result<Option<RunSummary>, Error> {
         let sql = format!(
             "SELECT id, recorded_at, partial, command, first_timestamp, last_timestamp,
-                    tests_run, failures, skips, interrupted FROM run {clause}"
+                    tests_run, failures, skips, interrupted, finished FROM run {clause}"
         );
         self.conn
             .prepare_cached(&sql)
@@ -94,6 +98,7 @@ impl Repository {
                         recorded_at: row.get(1)?,
                         partial: row.get(2)?,
                         interrupted: row.get(9)?,
+                        finished: row.get(10)?,
                         command: row.get(3)?,
                         span: first.zip(last),
                         counts: RunCounts {

@@ -303,3 +303,157 @@ fn status_lists_come_from_the_statuses() {
     assert_eq!(status_codes(Status::is_failure), "(2, 6)");
     assert_eq!(status_codes(Status::is_final), "(3, 4, 5, 6, 7)");
 }
+
+/// A run stored as it goes, in a repository on disk, so that other
+/// connections can look at it meanwhile.
+fn live_run(project: &std::path::Path, partial: bool) -> LiveRun {
+    let meta = RunMeta {
+        partial,
+        command: Some("testr run".into()),
+        ..RunMeta::default()
+    };
+    Repository::open(project)
+        .unwrap()
+        .begin_live_run(&meta)
+        .unwrap()
+}
+
+fn store_batch(live: &mut LiveRun, results: &[TestResult], counts: &mut RunCounts) {
+    let mut batch = live.batch().unwrap();
+    for result in results {
+        counts.add(result.status, false);
+        batch.add_result(result, &Profile::default()).unwrap();
+    }
+    batch.commit(*counts, Some((0, 10))).unwrap();
+}
+
+#[test]
+fn a_run_stored_as_it_goes_shows_each_batch_and_does_not_hold_the_lock() {
+    let project = tempfile::tempdir().unwrap();
+    let mut other = Repository::init(project.path()).unwrap();
+    store(
+        &mut other,
+        false,
+        &[
+            (result("old", Status::Fail, 0, 1), Profile::default()),
+            (result("a", Status::Fail, 0, 1), Profile::default()),
+        ],
+    );
+    let mut live = live_run(project.path(), false);
+    let mut counts = RunCounts::default();
+    store_batch(
+        &mut live,
+        &[
+            result("a", Status::Success, 0, 7),
+            result("b", Status::Fail, 0, 3),
+        ],
+        &mut counts,
+    );
+    // Another writer gets the lock between batches, and a test it adds
+    // is known to the run's next batch.
+    store(
+        &mut other,
+        true,
+        &[(result("c", Status::Success, 0, 1), Profile::default())],
+    );
+    let reader = Repository::open_read_only(project.path()).unwrap();
+    let unfinished = reader.run(RunId(1)).unwrap();
+    assert!(!unfinished.finished && unfinished.partial);
+    assert_eq!(unfinished.counts.tests_run, 2);
+    // The stored tests count as a partial run would: `old` stays failing.
+    assert_eq!(
+        failing(&reader),
+        [("b".into(), String::new()), ("old".into(), String::new())]
+    );
+    assert_eq!(timing_samples(&reader, "a", &Profile::default()), [1, 7]);
+    store_batch(&mut live, &[result("c", Status::Fail, 0, 2)], &mut counts);
+    let (repo, run) = live
+        .finish(RunEnd {
+            counts,
+            span: Some((0, 10)),
+            ..RunEnd::default()
+        })
+        .unwrap();
+    assert_eq!(run, RunId(1));
+    let finished = repo.run(run).unwrap();
+    assert!(finished.finished && !finished.partial && !finished.interrupted);
+    assert_eq!(finished.counts.tests_run, 3);
+    // A full run clears what it did not leave failing, as if stored whole.
+    assert_eq!(
+        failing(&repo),
+        [("b".into(), String::new()), ("c".into(), String::new())]
+    );
+    let mut seen = Vec::new();
+    repo.for_each_result(run, false, |stored| {
+        seen.push((stored.seq, stored.result.id.0));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(seen, [(0, "a".into()), (1, "b".into()), (2, "c".into())]);
+    assert!(reader.run(RunId(2)).unwrap().finished);
+}
+
+#[test]
+fn a_dropped_batch_stores_nothing_and_the_run_goes_on() {
+    let project = tempfile::tempdir().unwrap();
+    drop(Repository::init(project.path()).unwrap());
+    let mut live = live_run(project.path(), true);
+    {
+        let mut batch = live.batch().unwrap();
+        batch
+            .add_result(&result("lost", Status::Fail, 0, 1), &Profile::default())
+            .unwrap();
+    }
+    let mut counts = RunCounts::default();
+    store_batch(
+        &mut live,
+        &[result("kept", Status::Fail, 0, 1)],
+        &mut counts,
+    );
+    let (repo, run) = live
+        .finish(RunEnd {
+            counts,
+            interrupted: true,
+            ..RunEnd::default()
+        })
+        .unwrap();
+    assert_eq!(failing(&repo), [("kept".into(), String::new())]);
+    let summary = repo.run(run).unwrap();
+    assert!(summary.finished && summary.partial && summary.interrupted);
+    let mut seqs = Vec::new();
+    repo.for_each_result(run, false, |stored| {
+        seqs.push(stored.seq);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(seqs, [0]);
+}
+
+#[test]
+fn an_abandoned_run_without_tests_is_gone_and_one_with_tests_stays_unfinished() {
+    let project = tempfile::tempdir().unwrap();
+    drop(Repository::init(project.path()).unwrap());
+    let mut live = live_run(project.path(), false);
+    let mut batch = live.batch().unwrap();
+    batch
+        .add_output(&Attachment {
+            name: "stdout".into(),
+            mime_type: None,
+            content: b"listing".to_vec(),
+        })
+        .unwrap();
+    batch.commit(RunCounts::default(), None).unwrap();
+    live.abandon().unwrap();
+    let reader = Repository::open_read_only(project.path()).unwrap();
+    assert_eq!(reader.run_count().unwrap(), 0);
+    let mut live = live_run(project.path(), false);
+    store_batch(
+        &mut live,
+        &[result("a", Status::Fail, 0, 1)],
+        &mut RunCounts::default(),
+    );
+    live.abandon().unwrap();
+    let left = reader.latest_run().unwrap().unwrap();
+    assert!(!left.finished);
+    assert_eq!(failing(&reader), [("a".into(), String::new())]);
+}

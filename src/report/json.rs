@@ -50,6 +50,9 @@ pub struct RunDoc {
     pub partial: bool,
     /// Ctrl-C stopped the run: it holds what finished.
     pub interrupted: bool,
+    /// The run reached its end; a run testr was killed during is not
+    /// finished, and holds the tests stored until then.
+    pub finished: bool,
     pub command: Option<String>,
     #[serde(flatten)]
     pub counts: Counts,
