@@ -21,3 +21,4 @@ mod read_only;
 mod reliability;
 mod run;
 mod shown_ids;
+mod stored_as_it_goes;
