@@ -1,4 +1,5 @@
-//! Why a run could not go on. Nothing is stored after any of these.
+//! Why a run could not go on. A run that stored no test before one of these
+//! stores nothing; one that did keeps its tests, marked as not finished.
 
 use crate::model::Profile;
 use crate::report::escape_controls;
