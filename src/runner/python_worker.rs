@@ -32,31 +32,36 @@ const MODULE_FILE: &str = "testr_subunit.py";
 pub const PYTEST_MODULE: &str = include_str!("../../python/testr_pytest.py");
 const PYTEST_MODULE_FILE: &str = "testr_pytest.py";
 
+/// A launcher that runs `MODULE.main()` from its own directory, imported
+/// as a module so that Python caches its bytecode.
+macro_rules! launcher {
+    ($module:literal) => {
+        concat!(
+            "# Written by testr: runs ",
+            $module,
+            ".py from this directory as a module,\n",
+            "# so that Python caches its bytecode.\n",
+            "import os, sys\n",
+            "_here = os.path.dirname(os.path.abspath(__file__))\n",
+            "if _here not in sys.path:\n",
+            "    sys.path.insert(0, _here)\n",
+            "import ",
+            $module,
+            "\n",
+            "raise SystemExit(",
+            $module,
+            ".main())\n"
+        )
+    };
+}
+
 /// The script `$PYTHON_WORKER` names. It puts its own directory on the
 /// import path itself, since `python -P` (or `PYTHONSAFEPATH`) does not.
-const LAUNCHER: &str = "\
-# Written by testr: runs testr_subunit.py from this directory as a module,
-# so that Python caches its bytecode.
-import os, sys
-_here = os.path.dirname(os.path.abspath(__file__))
-if _here not in sys.path:
-    sys.path.insert(0, _here)
-import testr_subunit
-raise SystemExit(testr_subunit.main())
-";
+const LAUNCHER: &str = launcher!("testr_subunit");
 const LAUNCHER_FILE: &str = "testr_worker.py";
 
 /// The script `$PYTEST_WORKER` names, likewise.
-const PYTEST_LAUNCHER: &str = "\
-# Written by testr: runs testr_pytest.py from this directory as a module,
-# so that Python caches its bytecode.
-import os, sys
-_here = os.path.dirname(os.path.abspath(__file__))
-if _here not in sys.path:
-    sys.path.insert(0, _here)
-import testr_pytest
-raise SystemExit(testr_pytest.main())
-";
+const PYTEST_LAUNCHER: &str = launcher!("testr_pytest");
 const PYTEST_LAUNCHER_FILE: &str = "testr_pytest_worker.py";
 
 /// Every file written, by name, in the order written: what is imported

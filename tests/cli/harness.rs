@@ -29,6 +29,22 @@ pub fn fake_project(ids: &[&str], more: &str) -> Project {
     ))
 }
 
+/// The id and status of each test of a `last --json` document, in stream
+/// order.
+pub fn tests_of(last: &serde_json::Value) -> Vec<(String, String)> {
+    last["tests"]
+        .as_array()
+        .expect("last --json has tests")
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// `(id, status)` pairs as `Project::statuses` gives them.
 pub fn statuses_of(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -183,18 +199,7 @@ impl Project {
 
     /// The id and status of each test of the latest run, sorted.
     pub fn statuses(&self) -> Vec<(String, String)> {
-        let last = self.json(["last", "--json"]);
-        let mut statuses: Vec<(String, String)> = last["tests"]
-            .as_array()
-            .expect("last --json has tests")
-            .iter()
-            .map(|t| {
-                (
-                    t["id"].as_str().unwrap().to_owned(),
-                    t["status"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let mut statuses = tests_of(&self.json(["last", "--json"]));
         statuses.sort();
         statuses
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use testr::model::Status;
 
-use crate::harness::{Project, Stream, fake_project};
+use crate::harness::{Project, Stream, fake_project, tests_of};
 
 /// How long a test waits for testr to store something before it fails.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -29,21 +29,6 @@ fn check_schema(name: &str, document: &Value) {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{name}: {errors:?}\n{document}");
-}
-
-/// The id and status of each test of `last --json`, in stream order.
-fn tests_of(last: &Value) -> Vec<(String, String)> {
-    last["tests"]
-        .as_array()
-        .expect("last --json has tests")
-        .iter()
-        .map(|t| {
-            (
-                t["id"].as_str().unwrap().to_owned(),
-                t["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// Polls `last --json` until run `run` holds test `id`.
