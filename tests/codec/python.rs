@@ -3,22 +3,17 @@
 //! `ByteStreamToStreamResult` reads what we write. The Python used is
 //! `$TESTR_TEST_PYTHON`, else `python3`; it must have python-subunit.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 use testr::model::Status;
 use testr::subunit::{FileChunk, Item, Packet, Timestamp, encode_file, encode_packet};
 
-use crate::support::decode;
-
-fn python() -> String {
-    std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
+use crate::support::{decode, python, run_python};
 
 /// Runs `script` with `stdin`, returning its stdout; fails the test with a
 /// clear message when python-subunit is missing, rather than skipping.
-fn run_python(script: &str, stdin: Vec<u8>) -> Vec<u8> {
+fn run_script(script: &str, stdin: Vec<u8>) -> Vec<u8> {
     let python = python();
     let check = Command::new(&python)
         .args(["-c", "import subunit, testtools"])
@@ -34,27 +29,7 @@ fn run_python(script: &str, stdin: Vec<u8>) -> Vec<u8> {
          or set TESTR_TEST_PYTHON to a Python that has it\n{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let mut child_stdin = child.stdin.take().expect("stdin is piped");
-    // Written from a thread so that a full stdout pipe cannot deadlock us.
-    let writer = std::thread::spawn(move || child_stdin.write_all(&stdin));
-    let output = child.wait_with_output().expect("python runs");
-    writer
-        .join()
-        .expect("the writer thread does not panic")
-        .expect("python reads all its input");
-    assert!(
-        output.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    run_python(&["-c", script], stdin)
 }
 
 /// 2026-01-01T00:00:00.123456Z, as python-subunit writes it (microseconds).
@@ -155,7 +130,7 @@ fn writer_expectation() -> Vec<Item> {
 
 #[test]
 fn we_read_what_python_subunit_writes() {
-    let stream = run_python(WRITER, Vec::new());
+    let stream = run_script(WRITER, Vec::new());
     let mut items = decode(&stream);
     // python-subunit writes a set of tags in hash order.
     for item in &mut items {
@@ -338,7 +313,7 @@ fn python_subunit_reads_what_we_write() {
     let mut expected: Vec<Item> = items;
     expected.push(Item::Text(noise.to_vec()));
     expected.extend(ours);
-    let stdout = run_python(READER, stream);
+    let stdout = run_script(READER, stream);
     let events: Vec<Value> = serde_json::from_slice(&stdout).expect("python prints json");
     let expected: Vec<Value> = expected.iter().map(as_python_event).collect();
     assert_eq!(merge_stdout(events, unb64), merge_stdout(expected, unb64));

@@ -146,3 +146,40 @@ pub fn merge_text(items: Vec<Item>) -> Vec<Item> {
     }
     merged
 }
+
+/// The Python of the oracle tests: `$TESTR_TEST_PYTHON`, else `python3`;
+/// it must have python-subunit.
+pub fn python() -> String {
+    std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Runs the test Python with `args` and `stdin`, returning its stdout; fails
+/// the test with a message saying what to install when it cannot.
+pub fn run_python(args: &[&str], stdin: Vec<u8>) -> Vec<u8> {
+    let python = python();
+    let mut child = std::process::Command::new(&python)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {python} ({e}); set TESTR_TEST_PYTHON to a Python with python-subunit"
+            )
+        });
+    let mut child_stdin = child.stdin.take().expect("stdin is piped");
+    // Written from a thread so that a full stdout pipe cannot deadlock us.
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut child_stdin, &stdin));
+    let output = child.wait_with_output().expect("python runs");
+    writer
+        .join()
+        .expect("the writer thread does not panic")
+        .expect("python reads all its input");
+    assert!(
+        output.status.success(),
+        "{python} failed (does it have python-subunit? pip install python-subunit):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}

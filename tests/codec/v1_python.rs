@@ -5,8 +5,6 @@
 //! used is `$TESTR_TEST_PYTHON`, else `python3`; it must have python-subunit.
 
 use std::fmt::Write as _;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -14,14 +12,10 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use testr::collect::{Collected, Collector};
 use testr::subunit::{Item, V1Decoder};
 
-use crate::support::decode;
+use crate::support::{decode, run_python};
 
 /// How many generated streams go through python-subunit in one go.
 const STREAMS: usize = 400;
-
-fn python() -> String {
-    std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
 
 /// Reads length-prefixed v1 streams on stdin; writes, for each, its v2
 /// translation (length-prefixed), or a length of 2^64-1 and the error when
@@ -69,35 +63,6 @@ for path in sys.argv[1:]:
     value = v1.getvalue()
     out.write(struct.pack(">Q", len(value)) + value)
 "#;
-
-fn run_python(args: &[&str], stdin: Vec<u8>) -> Vec<u8> {
-    let python = python();
-    let mut child = Command::new(&python)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {python} ({e}); set TESTR_TEST_PYTHON to a Python with python-subunit"
-            )
-        });
-    let mut child_stdin = child.stdin.take().expect("stdin is piped");
-    // Written from a thread so that a full stdout pipe cannot deadlock us.
-    let writer = std::thread::spawn(move || child_stdin.write_all(&stdin));
-    let output = child.wait_with_output().expect("python runs");
-    writer
-        .join()
-        .expect("the writer thread does not panic")
-        .expect("python reads all its input");
-    assert!(
-        output.status.success(),
-        "{python} failed (does it have python-subunit? pip install python-subunit):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
 
 /// Splits length-prefixed records; a python-subunit refusal is an `Err`.
 fn records(mut bytes: &[u8]) -> Vec<Result<Vec<u8>, String>> {
