@@ -61,8 +61,6 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
     }
     let spec = RunSpec {
         project: ctx.project.to_owned(),
-        estimates: vec![Default::default(); profiles.len()],
-        startups: vec![None; profiles.len()],
         profiles: profiles.clone(),
         concurrency: 1,
         selection: Selection {

@@ -18,7 +18,8 @@ use crate::plan::Plan;
 use crate::repo::{self, Repository, RunEnd, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
 use crate::runner::{
-    self, IdSet, PlannedRun, ProfileRun, RunEvent, RunReport, RunSpec, Selection, StopSignal,
+    self, IdSet, PlannedRun, ProfileHistory, ProfileRun, RunEvent, RunReport, RunSpec, Selection,
+    StopSignal,
 };
 use crate::shell;
 
@@ -75,14 +76,13 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let selection = Selection { filters, id_sets };
     let narrowed = args.failing || selection.is_narrowed();
     let partial = args.partial || narrowed;
-    let estimates = profiles
-        .iter()
-        .map(|p| repo.estimates(&p.profile))
-        .collect::<Result<_, _>>()?;
-    let startups = profiles
-        .iter()
-        .map(|p| repo.startup(&p.profile))
-        .collect::<Result<_, _>>()?;
+    for profile in &mut profiles {
+        profile.history = ProfileHistory {
+            estimates: repo.estimates(&profile.profile)?,
+            startup: repo.startup(&profile.profile)?,
+            last_run: repo.last_whole_run_tests(&profile.profile)?,
+        };
+    }
     let concurrency = match args.concurrency {
         Some(n) => usize::from(n),
         None => select::default_concurrency(&config, ctx.project)?,
@@ -93,8 +93,6 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         profiles,
         concurrency,
         selection,
-        estimates,
-        startups,
         extra_args: args.tests.extra_args.clone(),
         plan,
         cache_dir: repo::cache_dir(ctx.project),

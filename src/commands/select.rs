@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{Context, Error};
 use crate::config::{Config, ConfiguredProfile, parse_timeout};
 use crate::model::Profile;
-use crate::runner::{IdSet, ProfileRun};
+use crate::runner::{IdSet, ProfileHistory, ProfileRun};
 
 /// The project's configuration, its warnings (keys that do nothing)
 /// printed on stderr.
@@ -71,6 +71,7 @@ pub fn chosen_profiles(
                 name: profile.map(|p| p.name.clone()).unwrap_or_default(),
                 profile: profile.map(|p| p.profile.clone()).unwrap_or_default(),
                 settings,
+                history: ProfileHistory::default(),
             })
         })
         .collect()

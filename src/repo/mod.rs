@@ -5,6 +5,7 @@ mod error;
 mod import;
 mod live;
 mod open;
+mod previous;
 mod read;
 mod schema;
 mod startup;

@@ -254,6 +254,13 @@ impl Scheduler {
         batch
     }
 
+    /// Takes out the units of `profile` still queued in `segment`.
+    pub fn take_queued(&mut self, segment: usize, profile: usize) -> Vec<Unit> {
+        std::mem::take(&mut self.segments[segment].queues[profile])
+            .units
+            .into()
+    }
+
     /// Puts units back at the front of the current segment, to run next (a
     /// crashed worker's).
     pub fn requeue(&mut self, profile: usize, units: Vec<Unit>) {

@@ -21,6 +21,20 @@ pub struct ProfileRun {
     /// The tags every result of the profile carries.
     pub profile: Profile,
     pub settings: RunnerSettings,
+    /// What earlier runs of the profile left in the repository.
+    pub history: ProfileHistory,
+}
+
+/// What the repository knows of a profile from earlier runs.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileHistory {
+    /// Expected durations (ns), by test id.
+    pub estimates: HashMap<String, i64>,
+    /// What starting a process of its classic command cost last time.
+    pub startup: Option<Duration>,
+    /// The tests its latest whole run ran, in order: a classic command's
+    /// batches start on these while it lists (docs/runner.md).
+    pub last_run: Vec<String>,
 }
 
 impl ProfileRun {
@@ -38,11 +52,6 @@ pub struct RunSpec {
     /// How many tests run at once, over every profile.
     pub concurrency: usize,
     pub selection: Selection,
-    /// Expected durations (ns) from history, per profile position and test id.
-    pub estimates: Vec<HashMap<String, i64>>,
-    /// What starting a classic command's process cost in earlier runs, per
-    /// profile position.
-    pub startups: Vec<Option<Duration>>,
     /// Arguments given after `--`.
     pub extra_args: Vec<String>,
     /// The segments the tests run in, if the run follows a plan.
@@ -133,9 +142,14 @@ impl Selection {
         }
         Ok(listed
             .into_iter()
-            .filter(|id| self.filters.is_empty() || self.filters.iter().any(|f| f.is_match(id)))
-            .filter(|id| self.id_sets.iter().all(|set| set.contains(profile, id)))
+            .filter(|id| self.admits(profile, id))
             .collect())
+    }
+
+    /// Whether `id` is selected in `profile`, if it is listed.
+    pub fn admits(&self, profile: &Profile, id: &str) -> bool {
+        (self.filters.is_empty() || self.filters.iter().any(|f| f.is_match(id)))
+            && self.id_sets.iter().all(|set| set.contains(profile, id))
     }
 }
 

@@ -355,3 +355,107 @@ fn the_full_fixture_statuses_hold_through_a_stestr_conf_too() {
     project.testr(["run"]).run().status(1);
     assert_eq!(project.statuses(), statuses_of(&STATUSES));
 }
+
+/// A project behind a script testr cannot look into: `tests.txt` holds its
+/// tests (fake worker ids); `--list` prints them one a line, and a run
+/// runs those of the id file that it holds. A strict script exits 2, naming
+/// the first id it does not hold, before running anything. When the file
+/// `list-waits` exists, the listing waits for a batch to start first (and
+/// fails if none does in 60 s): a run whose batches wait for the listing
+/// cannot pass.
+fn opaque_project(tests: &[&str], strict: bool) -> Project {
+    let project = Project::with_config(
+        "[DEFAULT]\ntest_command=python3 run_tests.py $LISTOPT $IDOPTION\n\
+         test_list_option=--list\ntest_id_option=--load-list $IDFILE\n",
+    );
+    project.write("tests.txt", tests.join("\n"));
+    project.write(
+        "run_tests.py",
+        format!(
+            r#"import os, subprocess, sys, time
+tests = open("tests.txt").read().split()
+if sys.argv[1] == "--list":
+    if os.path.exists("list-waits"):
+        for _ in range(600):
+            if os.path.exists("batch-started"):
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("no batch started while the tests were listed")
+    print("\n".join(tests))
+    sys.exit(0)
+open("batch-started", "w").close()
+given = open(sys.argv[2]).read().split()
+unknown = [i for i in given if i not in tests]
+if {strict} and unknown:
+    sys.exit("unknown test id " + unknown[0])
+ids = [i for i in given if i in tests]
+sys.exit(subprocess.call([sys.executable, {worker:?}, "--run"] + ids))
+"#,
+            strict = if strict { "True" } else { "False" },
+            worker = fake_worker().display().to_string(),
+        ),
+    );
+    project
+}
+
+/// The statuses once `a.pass_3` went and `a.pass_4` came.
+const AFTER_ONE_WENT_AND_ONE_CAME: [(&str, &str); 3] = [
+    ("a.pass_1", "success"),
+    ("a.pass_2", "success"),
+    ("a.pass_4", "success"),
+];
+
+#[test]
+fn batches_start_on_the_last_run_while_the_listing_runs_and_catch_up_with_it() {
+    let project = opaque_project(&["a.pass_1", "a.pass_2", "a.pass_3"], false);
+    project.testr(["run", "-j", "2"]).run().success();
+    // A test goes, another comes; the listing waits for a batch to start.
+    project.write("tests.txt", "a.pass_1 a.pass_2 a.pass_4");
+    project.write("list-waits", "");
+    std::fs::remove_file(project.path().join("batch-started")).unwrap();
+    let run = project.testr(["run", "-j", "2"]).run().success();
+    assert!(
+        !run.stderr().contains("without reporting"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        project.statuses(),
+        statuses_of(&AFTER_ONE_WENT_AND_ONE_CAME)
+    );
+    let last = project.json(["last", "--json"]);
+    assert_eq!(last["run"]["partial"], false, "{last}");
+}
+
+#[test]
+fn a_batch_that_fails_on_a_test_gone_since_the_last_run_is_run_again_without_it() {
+    let project = opaque_project(&["a.pass_1", "a.pass_2", "a.pass_3"], true);
+    project.testr(["run", "-j", "1"]).run().success();
+    project.write("tests.txt", "a.pass_1 a.pass_2 a.pass_4");
+    let run = project.testr(["run", "-j", "1"]).run().success();
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(
+            "exited with status 1 when given tests its listing no longer has (first: a.pass_3)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        project.statuses(),
+        statuses_of(&AFTER_ONE_WENT_AND_ONE_CAME)
+    );
+}
+
+#[test]
+fn a_narrowed_run_runs_ahead_on_what_it_selects_only() {
+    let project = opaque_project(&["a.pass_1", "a.pass_2", "b.pass_3"], true);
+    project.testr(["run", "-j", "1"]).run().success();
+    project.write("list-waits", "");
+    std::fs::remove_file(project.path().join("batch-started")).unwrap();
+    project.testr(["run", "-j", "1", "^a\\."]).run().success();
+    assert_eq!(
+        project.statuses(),
+        statuses_of(&[("a.pass_1", "success"), ("a.pass_2", "success")])
+    );
+}

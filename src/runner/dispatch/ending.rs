@@ -41,7 +41,7 @@ impl Dispatcher {
         let status = process.exit.expect("a finished process has exited");
         let profile = process.profile;
         if let Some(ids) = listed {
-            if self.profiles[profile].listing != ListingState::Done {
+            if !self.profiles[profile].listing.is_done() {
                 self.listed(profile, ids)?;
             }
         }
@@ -131,8 +131,51 @@ impl Dispatcher {
             }
             self.collected(&mut process, c);
         }
-        let unstarted = process.assigned.take_unstarted();
         if interrupted {
+            return Ok(());
+        }
+        let profile = &mut self.profiles[process.profile];
+        if let ListingState::RunningAhead(ahead) = &mut profile.listing {
+            if !clean || !process.assigned.is_empty() {
+                ahead.ended.push((process, status, blamed));
+                return Ok(());
+            }
+        }
+        self.account_for_end(process, status, blamed)
+    }
+
+    /// Judges how a process that ran tests ended, given what it reported:
+    /// fails the test it was about to start if it died, hands its unstarted
+    /// tests to another, and fails the run's `process-returncode` if it
+    /// exited with a failing status though none of its tests failed.
+    pub(super) fn account_for_end(
+        &mut self,
+        mut process: Process,
+        status: ExitStatus,
+        mut blamed: bool,
+    ) -> Result<(), RunError> {
+        let asked_to_finish = process.kind == Kind::Batch || process.stdin.is_none();
+        let clean = status.success() && process.killed.is_none() && asked_to_finish;
+        let ending = self.ending(&process, status);
+        let gone = &self.profiles[process.profile].gone;
+        let (gone, unstarted): (Vec<_>, Vec<_>) = process
+            .assigned
+            .take_unstarted()
+            .into_iter()
+            .partition(|a| gone.contains(&a.id));
+        if !clean && !gone.is_empty() && process.killed.is_none() {
+            // It was given tests that were gone from the project: that, not
+            // a test, is what it failed on. The rest run again.
+            self.emit(RunEvent::Notice(format!(
+                "{} {} when given tests its listing no longer has (first: {}); \
+                 its {} other unstarted test(s) run again",
+                process.worker_name(),
+                process::describe(status),
+                gone[0].id,
+                unstarted.len()
+            )));
+            let ids = unstarted.into_iter().map(|a| a.id).collect();
+            self.requeue(&process, ids);
             return Ok(());
         }
         if !clean && !unstarted.is_empty() {
@@ -163,15 +206,7 @@ impl Dispatcher {
                     process::describe(status),
                     rest.len()
                 )));
-                let units = make_units(
-                    rest,
-                    handout::grouping(
-                        &self.spec.profiles[process.profile],
-                        &self.profiles[process.profile],
-                    ),
-                    Some(&self.spec.estimates[process.profile]),
-                );
-                self.scheduler.requeue(process.profile, units);
+                self.requeue(&process, rest);
             }
         } else if !unstarted.is_empty() {
             self.emit(RunEvent::Notice(format!(
@@ -197,6 +232,14 @@ impl Dispatcher {
             self.collected(&mut process, Collected::Test(result));
         }
         Ok(())
+    }
+
+    /// Puts tests a process did not start back in the queue, to run next.
+    fn requeue(&mut self, process: &Process, ids: Vec<String>) {
+        let run = &self.spec.profiles[process.profile];
+        let grouping = handout::grouping(run, &self.profiles[process.profile]);
+        let units = make_units(ids, grouping, Some(&run.history.estimates));
+        self.scheduler.requeue(process.profile, units);
     }
 
     /// Why a process ended, to explain the failures testr gives its tests.

@@ -55,7 +55,7 @@ impl Dispatcher {
         if process.kind != Kind::Worker
             || process.stdin.is_none()
             || process.listing.is_some()
-            || self.profiles[profile].listing != ListingState::Done
+            || !self.profiles[profile].listing.is_done()
         {
             return;
         }
@@ -95,7 +95,7 @@ impl Dispatcher {
                 process.clock = Some(Instant::now());
             }
             self.segment.since.get_or_insert_with(Instant::now);
-            let estimates = &self.spec.estimates[profile];
+            let estimates = &self.spec.profiles[profile].history.estimates;
             for test in unit.ids {
                 let estimate = estimates.get(&test).copied();
                 outstanding += cost.weight(estimate);
@@ -144,7 +144,7 @@ impl Dispatcher {
             exclusive,
         } = listing;
         let selected = self.spec.selection.select(&tags, ids)?;
-        self.profiles[profile].listing = ListingState::Done;
+        let state = std::mem::replace(&mut self.profiles[profile].listing, ListingState::Done);
         if self.mode == Mode::List {
             self.listed[profile] = selected;
             return Ok(());
@@ -153,18 +153,50 @@ impl Dispatcher {
             profile: tags,
             tests: selected.len(),
         });
+        let (selected, ahead) = match state {
+            ListingState::RunningAhead(ahead) => {
+                (self.caught_up(profile, &ahead, selected), Some(ahead))
+            }
+            _ => (selected, None),
+        };
         self.profiles[profile].groups = groups;
         let (alone, together): (Vec<String>, Vec<String>) =
             selected.into_iter().partition(|id| exclusive.contains(id));
         let alone_segment = self.alone_segment();
-        let estimates = Some(&self.spec.estimates[profile]);
+        let estimates = Some(&self.spec.profiles[profile].history.estimates);
         let grouping = grouping(&self.spec.profiles[profile], &self.profiles[profile]);
         self.scheduler
             .add(0, profile, together, estimates, grouping);
         self.scheduler
             .add(alone_segment, profile, alone, estimates, grouping);
         self.top_up_profile(profile);
+        for (process, status, blamed) in ahead.map(|a| a.ended).unwrap_or_default() {
+            self.account_for_end(process, status, blamed)?;
+        }
         self.fill_slots()
+    }
+
+    /// The listing of a profile that ran ahead of it came: the tests it
+    /// ran ahead that the listing lacks are gone, and of the listed tests,
+    /// those left to queue are the new ones and those not handed out yet.
+    fn caught_up(&mut self, profile: usize, ahead: &Ahead, selected: Vec<String>) -> Vec<String> {
+        let queued: HashSet<String> = self
+            .scheduler
+            .take_queued(0, profile)
+            .into_iter()
+            .flat_map(|unit| unit.ids)
+            .collect();
+        let listed: HashSet<&str> = selected.iter().map(String::as_str).collect();
+        self.profiles[profile].gone = ahead
+            .started
+            .iter()
+            .filter(|id| !listed.contains(id.as_str()))
+            .cloned()
+            .collect();
+        selected
+            .into_iter()
+            .filter(|id| !ahead.started.contains(id) || queued.contains(id))
+            .collect()
     }
 
     /// The last segment: the tests a worker said must run with nothing

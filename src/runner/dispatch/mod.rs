@@ -13,7 +13,7 @@ use std::process::ExitStatus;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Instant, sleep_until};
@@ -100,15 +100,37 @@ enum Kind {
     Lister,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ListingState {
     NotStarted,
     Running,
+    /// Its classic command is listing, and its batches run the tests of
+    /// its last whole run meanwhile.
+    RunningAhead(Ahead),
     Done,
+}
+
+impl ListingState {
+    fn is_done(&self) -> bool {
+        matches!(self, ListingState::Done)
+    }
+}
+
+/// A profile running ahead of its listing.
+#[derive(Default)]
+struct Ahead {
+    /// The tests handed to the scheduler before the listing came.
+    started: HashSet<String>,
+    /// Batches that ended meanwhile with tests unreported or a failing
+    /// status: whether the tests they did not report still exist, and so
+    /// what their end means, is known only from the listing.
+    ended: Vec<(Process, ExitStatus, bool)>,
 }
 
 struct ProfileState {
     listing: ListingState,
+    /// Tests run ahead of the listing that it did not list: gone from the
+    /// project since the last run, so never reported.
+    gone: HashSet<String>,
     /// The groups its worker named in its listing, by test id.
     groups: HashMap<String, String>,
     /// Whether the `Started` event was sent.
@@ -297,7 +319,13 @@ impl Dispatcher {
             .collect();
         Ok(Dispatcher {
             scheduler: Scheduler::with_segments(profile_count, &limits),
-            startups: StartupCosts::new(&spec.startups),
+            startups: StartupCosts::new(
+                &spec
+                    .profiles
+                    .iter()
+                    .map(|p| p.history.startup)
+                    .collect::<Vec<_>>(),
+            ),
             segments,
             segment: SegmentProgress::default(),
             segment_reports: Vec::new(),
@@ -305,6 +333,7 @@ impl Dispatcher {
             profiles: (0..profile_count)
                 .map(|_| ProfileState {
                     listing: ListingState::NotStarted,
+                    gone: HashSet::default(),
                     groups: HashMap::default(),
                     announced: false,
                     whole_run_started: false,
@@ -390,7 +419,10 @@ impl Dispatcher {
             let can_list = classic.list_option.is_some();
             if can_select(&classic) || (self.mode == Mode::List && can_list) {
                 self.spawn(profile, Kind::Lister, None, None)?;
-                self.profiles[profile].listing = ListingState::Running;
+                self.profiles[profile].listing = match self.run_ahead(profile) {
+                    Some(ahead) => ListingState::RunningAhead(ahead),
+                    None => ListingState::Running,
+                };
             } else if self.spec.selection.is_narrowed()
                 || self.spec.plan.is_some()
                 || self.mode == Mode::List
@@ -404,6 +436,38 @@ impl Dispatcher {
             }
         }
         self.fill_slots()
+    }
+
+    /// Queues the tests of the profile's last whole run, to start its
+    /// batches on while its listing runs, when it is safe to: a classic
+    /// command whose listing costs a start-up of its own, with no plan to
+    /// check against the listing first and no `group_regex` (a group must
+    /// not be split between what ran ahead and what the listing adds).
+    fn run_ahead(&mut self, profile: usize) -> Option<Ahead> {
+        let run = &self.spec.profiles[profile];
+        if self.mode != Mode::Run || self.spec.plan.is_some() || run.settings.group_regex.is_some()
+        {
+            return None;
+        }
+        let mut started = HashSet::default();
+        let ids: Vec<String> = run
+            .history
+            .last_run
+            .iter()
+            .filter(|id| self.spec.selection.admits(&run.profile, id))
+            .filter(|id| started.insert((*id).clone()))
+            .cloned()
+            .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        let grouping = handout::grouping(run, &self.profiles[profile]);
+        self.scheduler
+            .add(0, profile, ids, Some(&run.history.estimates), grouping);
+        Some(Ahead {
+            started,
+            ended: Vec::new(),
+        })
     }
 
     fn fill_slots(&mut self) -> Result<(), RunError> {
@@ -425,7 +489,7 @@ impl Dispatcher {
         };
         match self.spec.profiles[profile].launch().clone() {
             Launch::Worker { .. } => {
-                if self.profiles[profile].listing == ListingState::NotStarted {
+                if matches!(self.profiles[profile].listing, ListingState::NotStarted) {
                     self.profiles[profile].listing = ListingState::Running;
                 }
                 let id = self.spawn(profile, Kind::Worker, Some(slot), None)?;
@@ -463,14 +527,14 @@ impl Dispatcher {
             let state = &self.profiles[index];
             let workers = self.workers_of(index);
             let per_worker = |work: f64| work / (workers + 1) as f64;
-            let score = match (profile.launch(), state.listing) {
+            let score = match (profile.launch(), &state.listing) {
                 (Launch::Worker { .. }, ListingState::NotStarted | ListingState::Running) => {
                     // Until its tests are listed, a profile gets no more
                     // workers than history says it has tests (`-j 300` for
                     // three tests starts three), or without history than
                     // `unlisted_workers()`: the others would wait a start-up
                     // if only one listed first.
-                    let known = self.spec.estimates[index].len();
+                    let known = self.spec.profiles[index].history.estimates.len();
                     let cap = if known > 0 { known } else { unlisted_workers() };
                     if workers >= cap {
                         continue;
@@ -483,7 +547,9 @@ impl Dispatcher {
                     }
                     f64::MAX
                 }
-                (_, ListingState::Done) if self.scheduler.has_work(index) => {
+                (_, ListingState::Done | ListingState::RunningAhead(_))
+                    if self.scheduler.has_work(index) =>
+                {
                     let (units, nanos) = self.scheduler.remaining(index);
                     let share = per_worker(nanos as f64);
                     let is_worker = matches!(profile.launch(), Launch::Worker { .. });
@@ -494,7 +560,7 @@ impl Dispatcher {
                     }
                     // Without history the share is a guess, and the workers
                     // that would have started with the first did not.
-                    let known = !self.spec.estimates[index].is_empty();
+                    let known = !self.spec.profiles[index].history.estimates.is_empty();
                     if is_worker
                         && workers > 0
                         && known
@@ -565,7 +631,7 @@ impl Dispatcher {
                         &subs,
                     );
                     id_file = Some(file);
-                    let estimates = &self.spec.estimates[profile];
+                    let estimates = &self.spec.profiles[profile].history.estimates;
                     for id in ids {
                         let estimate = estimates.get(&id).copied();
                         assigned.push(id, estimate);

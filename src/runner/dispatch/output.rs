@@ -43,7 +43,7 @@ impl Dispatcher {
         self.top_up_process(&mut process);
         self.processes.insert(envelope.process, process);
         if let Some(listing) = listed {
-            if self.profiles[profile].listing != ListingState::Done {
+            if !self.profiles[profile].listing.is_done() {
                 self.listed(profile, listing)?;
             }
         }

@@ -90,7 +90,7 @@ impl Dispatcher {
                     segment,
                     profile,
                     ids,
-                    Some(&self.spec.estimates[profile]),
+                    Some(&self.spec.profiles[profile].history.estimates),
                     handout::grouping(&self.spec.profiles[profile], &self.profiles[profile]),
                 );
             }
@@ -114,10 +114,7 @@ impl Dispatcher {
     /// Only once every profile is listed: a profile still listing has
     /// tests for the current segment.
     pub(super) fn maybe_advance(&mut self) -> Result<(), RunError> {
-        let listed = self
-            .profiles
-            .iter()
-            .all(|p| p.listing == ListingState::Done);
+        let listed = self.profiles.iter().all(|p| p.listing.is_done());
         if self.mode == Mode::List || self.interrupt.is_some() || !listed {
             return Ok(());
         }
