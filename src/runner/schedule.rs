@@ -9,7 +9,8 @@
 //! test may be long, and a long test started last is what leaves workers
 //! idle at the end of a run.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use regex::Regex;
@@ -70,20 +71,37 @@ const UNKNOWN_GUESS: Duration = Duration::from_millis(100);
 /// eighth of its time.
 pub const STARTUPS_PER_BATCH: i64 = 8;
 
-/// How long (ns) the next batch should be: see [`Scheduler::batch`].
-fn batch_share(remaining: i64, free: usize, workers: usize, startup: Option<Duration>) -> i64 {
+/// Once its first processes run, a profile starts no more processes than
+/// give each at least this many start-ups of work: start-up never takes
+/// more than a third of such a batch's time.
+const STARTUPS_PER_DEALT_BATCH: i64 = 2;
+
+/// How the next batch is cut from the remaining work: see
+/// [`Scheduler::batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// Dealt out with the workers' processes, each ending as the others do.
+    Dealt,
+    /// This many nanoseconds of the longest units (guided self-scheduling).
+    Part(i64),
+}
+
+fn batch_share(remaining: i64, free: usize, workers: usize, startup: Option<Duration>) -> Share {
+    let Some(startup) = startup else {
+        return Share::Dealt;
+    };
     let free = free.max(1) as i64;
     let even = (remaining + free - 1) / free;
-    let Some(startup) = startup else {
-        return even;
-    };
-    let shortest =
-        STARTUPS_PER_BATCH.saturating_mul(startup.as_nanos().min(i64::MAX as u128) as i64);
+    let shortest = STARTUPS_PER_BATCH.saturating_mul(nanos(startup));
     if even < shortest.saturating_mul(2) {
-        even
+        Share::Dealt
     } else {
-        (remaining / (2 * workers.max(1) as i64)).max(shortest)
+        Share::Part((remaining / (2 * workers.max(1) as i64)).max(shortest))
     }
+}
+
+fn nanos(duration: Duration) -> i64 {
+    duration.as_nanos().min(i64::MAX as u128) as i64
 }
 
 /// Tests that run on one worker, in order.
@@ -189,7 +207,7 @@ impl Scheduler {
         let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
             units.into_iter().partition(|u| u.estimate.is_none());
         // Stable: equal estimates keep their listing order.
-        known.sort_by_key(|u| std::cmp::Reverse(u.estimate));
+        known.sort_by_key(|u| Reverse(u.estimate));
         unknown.append(&mut known);
         self.segments[segment].queues[profile] = Queue::new(unknown);
     }
@@ -215,22 +233,33 @@ impl Scheduler {
     }
 
     /// The next batch for a classic command's process, from the current
-    /// segment: `free` of the `workers` that may run this profile have no
-    /// process of it now; starting one costs `startup`.
+    /// segment. Of the `workers` that may run this profile, `busy` are
+    /// running a process of it, each expected to take that many more
+    /// nanoseconds; starting a process costs `startup`.
     ///
-    /// With no start-up known, or tests with no history left, the work is
-    /// shared out evenly, one process per worker, as the Python testr does. With one known, a batch takes
-    /// half its share of the work (guided self-scheduling), so that the
-    /// last batches even out the workers; but no batch is split off that
-    /// would be shorter than [`STARTUPS_PER_BATCH`] start-ups, where the
-    /// start-up it pays would outweigh the idle time it could save.
+    /// While each worker's share of what is left is short against the
+    /// start-up (under twice [`STARTUPS_PER_BATCH`] start-ups), or no
+    /// start-up is known, or tests with no history are left, the work is
+    /// dealt out longest first, each unit to the process expected to end
+    /// first (a busy worker's next process after its start-up), and this
+    /// batch is what falls to the new process: the workers end together,
+    /// and a busy worker gets more only where that saves more idle time
+    /// than its start-up costs; once the profile has processes running, a
+    /// new one needs [`STARTUPS_PER_DEALT_BATCH`] start-ups of work. With
+    /// no history that is one process per
+    /// worker, each dealt every so many tests in turn, as the Python testr
+    /// does. With much more work per worker than start-up, a batch takes
+    /// half its share of the longest units (guided self-scheduling), so
+    /// that the last batches even out the workers; but none is split off
+    /// that would be shorter than [`STARTUPS_PER_BATCH`] start-ups.
     pub fn batch(
         &mut self,
         profile: usize,
-        free: usize,
+        busy: &[i64],
         workers: usize,
         startup: Option<Duration>,
     ) -> Vec<Unit> {
+        let free = workers.saturating_sub(busy.len()).max(1);
         let remaining: i64 = self.segments[self.current].queues[profile]
             .units
             .iter()
@@ -239,7 +268,61 @@ impl Scheduler {
         // Tests with no history take a guess, not a measure: splitting by
         // it saves no idle time, so a start-up is not worth paying for it.
         let startup = startup.filter(|_| self.unknown_left(profile) == 0);
-        let share = batch_share(remaining, free, workers, startup);
+        match batch_share(remaining, free, workers, startup) {
+            Share::Dealt => {
+                let startup = startup.map_or(0, nanos);
+                // Each worker starts one process, as with the Python testr;
+                // after that, only processes with work worth starting.
+                let worth = match STARTUPS_PER_DEALT_BATCH.saturating_mul(startup) {
+                    least if least > 0 && !busy.is_empty() => {
+                        usize::try_from(remaining / least).unwrap_or(usize::MAX)
+                    }
+                    _ => free,
+                };
+                self.deal(profile, free.min(worth).max(1), busy, startup)
+            }
+            Share::Part(share) => self.take_longest(profile, share),
+        }
+    }
+
+    /// Deals the queued units of `profile` out longest first, each to the
+    /// process expected to end first, over `free` new processes and one
+    /// more after each of the `busy` ones (each starting after
+    /// `startup`), and takes the first new process's units; the others
+    /// stay queued in order, to be dealt again as workers free up.
+    fn deal(&mut self, profile: usize, free: usize, busy: &[i64], startup: i64) -> Vec<Unit> {
+        let queued = std::mem::take(self.queue(profile));
+        // Ends expected, with the bin's position: at equal ends the new
+        // processes come first, this one before the others.
+        let mut ends: BinaryHeap<Reverse<(i64, usize)>> = (0..free)
+            .map(|bin| (startup, bin))
+            .chain(
+                busy.iter()
+                    .enumerate()
+                    .map(|(i, left)| (left.saturating_add(startup), free + i)),
+            )
+            .map(Reverse)
+            .collect();
+        let mut batch = Vec::new();
+        let mut rest = Vec::new();
+        for unit in queued.units {
+            let Reverse((end, bin)) = ends.pop().expect("there is at least one process");
+            ends.push(Reverse((
+                end.saturating_add(self.expected(profile, unit.estimate)),
+                bin,
+            )));
+            if bin == 0 {
+                batch.push(unit);
+            } else {
+                rest.push(unit);
+            }
+        }
+        *self.queue(profile) = Queue::new(rest);
+        batch
+    }
+
+    /// About `share` nanoseconds of the units queued first (the longest).
+    fn take_longest(&mut self, profile: usize, share: i64) -> Vec<Unit> {
         let mut batch = Vec::new();
         let mut taken = 0;
         while let Some(unit) = self.peek(profile) {
@@ -539,50 +622,74 @@ mod tests {
         assert_eq!(s.overhead(1), 0);
     }
 
-    /// The sizes of the batches a run of `tests` tests of 1 ms each on
-    /// `workers` workers hands out, every worker asking as soon as it is
-    /// free, with start-up `startup`.
-    fn batch_sizes(tests: usize, workers: usize, startup: Option<Duration>) -> Vec<usize> {
+    /// A classic profile's run in simulation: `workers` workers run the
+    /// tests of these estimates (ns, ids `t0000`...) in batches, each
+    /// batch paying `startup` (none known to the scheduler when `None`),
+    /// every worker asking for one as soon as it is free and the busy ones
+    /// telling how long they have left. Gives the size of each batch, in
+    /// the order they started, and when the last one ended (ns).
+    fn simulate(estimates: &[i64], workers: usize, startup: Option<Duration>) -> (Vec<usize>, i64) {
         let mut s = Scheduler::with_segments(1, &[None]);
-        let names: Vec<String> = (0..tests).map(|i| format!("t{i:04}")).collect();
-        let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 1_000_000)).collect();
+        let names: Vec<String> = (0..estimates.len()).map(|i| format!("t{i:04}")).collect();
+        let e: HashMap<String, i64> = names
+            .iter()
+            .cloned()
+            .zip(estimates.iter().copied())
+            .collect();
         s.add(0, 0, names, Some(&e), Grouping::default());
-        let mut sizes = Vec::new();
-        // The first round: every worker free, one after the other.
-        for started in 0..workers {
-            sizes.push(s.batch(0, workers - started, workers, startup).len());
-        }
-        // Then one worker frees up at a time.
+        let paid = startup.map_or(0, nanos);
+        let (mut now, mut ends, mut sizes) = (0, Vec::<i64>::new(), Vec::new());
         loop {
-            let batch = s.batch(0, 1, workers, startup);
-            if batch.is_empty() {
-                break;
+            while ends.len() < workers {
+                let busy: Vec<i64> = ends.iter().map(|end| end - now).collect();
+                let batch = s.batch(0, &busy, workers, startup);
+                if batch.is_empty() {
+                    break;
+                }
+                let work: i64 = batch.iter().flat_map(|u| &u.ids).map(|id| e[id]).sum();
+                sizes.push(batch.iter().map(|u| u.ids.len()).sum());
+                ends.push(now + paid + work);
             }
-            sizes.push(batch.len());
+            let Some((first, &end)) = ends.iter().enumerate().min_by_key(|(_, end)| **end) else {
+                break;
+            };
+            if !s.has_work(0) {
+                return (sizes, *ends.iter().max().unwrap());
+            }
+            now = end;
+            ends.remove(first);
         }
-        sizes.retain(|&n| n > 0);
-        sizes
+        (sizes, now)
     }
+
+    const MS: i64 = 1_000_000;
 
     #[test]
     fn with_no_start_up_known_each_worker_runs_one_process() {
-        assert_eq!(batch_sizes(64, 4, None), [16, 16, 16, 16]);
-        let mut sizes = batch_sizes(10, 4, None);
+        assert_eq!(simulate(&[MS; 64], 4, None).0, [16, 16, 16, 16]);
+        let mut sizes = simulate(&[MS; 10], 4, None).0;
         sizes.sort_unstable();
         assert_eq!(sizes, [2, 2, 3, 3]);
     }
 
     #[test]
-    fn tests_with_no_history_are_shared_out_evenly_whatever_the_start_up() {
+    fn tests_with_no_history_are_dealt_out_in_turn_whatever_the_start_up() {
         let mut s = Scheduler::with_segments(1, &[None]);
         let names: Vec<String> = (0..40).map(|i| format!("t{i:02}")).collect();
         s.add(0, 0, names, None, Grouping::default());
         let startup = Some(Duration::from_micros(1));
-        let sizes: Vec<usize> = (0..4)
-            .rev()
-            .map(|busy| s.batch(0, busy + 1, 4, startup).len())
+        // Each busy worker holds ten tests of the first guess.
+        let held = 10 * UNKNOWN_GUESS.as_nanos() as i64;
+        let batches: Vec<Vec<String>> = (0..4)
+            .map(|busy| {
+                let batch = s.batch(0, &vec![held; busy], 4, startup);
+                batch.into_iter().flat_map(|u| u.ids).collect()
+            })
             .collect();
-        assert_eq!(sizes, [10, 10, 10, 10]);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [10; 4]);
+        // Neighbours in the listing (a module's slow tests, often) go to
+        // different workers, as the Python testr deals them.
+        assert_eq!(batches[0][..3], ["t00", "t04", "t08"]);
         assert!(!s.has_work(0));
     }
 
@@ -591,26 +698,63 @@ mod tests {
         // 16 ms of work per worker, and a start-up of 1.5 ms: splitting a
         // share would make batches under 8 start-ups.
         let ms = Duration::from_millis(1);
-        assert_eq!(batch_sizes(64, 4, Some(ms * 3 / 2)), [16, 16, 16, 16]);
+        assert_eq!(simulate(&[MS; 64], 4, Some(ms * 3 / 2)).0, [16; 4]);
     }
 
     #[test]
-    fn a_cheap_start_up_lets_batches_shrink_to_eight_start_ups() {
-        let startup = Some(Duration::from_micros(500));
-        let sizes = batch_sizes(400, 4, startup);
+    fn long_tests_are_dealt_so_that_the_workers_end_together() {
+        // A few long tests among many short ones, as in most suites: the
+        // longest alone made a batch of its own, whose worker then idled
+        // while the others ran twice as long.
+        let mut estimates = vec![1460 * MS, 1320 * MS, 780 * MS, 610 * MS];
+        estimates.extend([10 * MS; 396]);
+        let startup = Duration::from_millis(300);
+        let (sizes, end) = simulate(&estimates, 4, Some(startup));
+        assert_eq!(sizes.len(), 4, "one process per worker: {sizes:?}");
+        let ideal = estimates.iter().sum::<i64>() / 4 + nanos(startup);
+        assert!(
+            end <= ideal + 10 * MS,
+            "ends at {end}, ideal {ideal}: {sizes:?}"
+        );
+    }
+
+    #[test]
+    fn a_free_worker_takes_what_evens_it_out_with_the_busy_ones() {
+        let startup = Some(Duration::from_millis(100));
+        let queued = |s: &mut Scheduler| {
+            let names: Vec<String> = (0..100).map(|i| format!("t{i:03}")).collect();
+            let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 10 * MS)).collect();
+            s.add(0, 0, names, Some(&e), Grouping::default());
+        };
+        // The busy worker's process will run for 2 s yet: the free one
+        // takes all that is left (1 s), rather than leave some to start
+        // another process after it.
+        let mut s = Scheduler::with_segments(1, &[None]);
+        queued(&mut s);
+        assert_eq!(s.batch(0, &[2000 * MS], 2, startup).len(), 100);
+        // It ends in 200 ms: its next process would start then, so the
+        // free one takes 20 tests more than half (both then end 0.7 s
+        // from now), and the rest waits for it.
+        let mut s = Scheduler::with_segments(1, &[None]);
+        queued(&mut s);
+        assert_eq!(s.batch(0, &[200 * MS], 2, startup).len(), 60);
+        assert_eq!(s.remaining(0).0, 40);
+    }
+
+    #[test]
+    fn a_cheap_start_up_lets_batches_shrink_as_the_run_ends() {
+        let startup = Duration::from_micros(500);
+        let (sizes, end) = simulate(&[MS; 400], 4, Some(startup));
         assert_eq!(sizes.iter().sum::<usize>(), 400);
         assert_eq!(sizes[0], 50, "half a worker's share: {sizes:?}");
-        let (rest, split_off) = sizes.split_last().unwrap();
         assert!(
-            split_off.windows(2).all(|w| w[0] >= w[1]),
-            "shrinking, but for the rest: {sizes:?}"
-        );
-        assert!(*rest < 8, "the rest is not split: {sizes:?}");
-        assert!(
-            sizes.iter().all(|&n| n >= 4),
-            "no batch under 8 start-ups (4 ms): {sizes:?}"
+            sizes.iter().all(|&n| n >= 1),
+            "no batch under 2 start-ups (1 ms): {sizes:?}"
         );
         assert!(sizes.len() < 40, "{sizes:?}");
+        // Every start-up a worker paid costs the run a quarter of one.
+        let paid = sizes.len() as i64 * nanos(startup) / 4;
+        assert!(end <= 100 * MS + paid + 2 * MS, "ends at {end}: {sizes:?}");
     }
 
     #[test]

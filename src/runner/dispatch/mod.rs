@@ -503,10 +503,9 @@ impl Dispatcher {
                     .scheduler
                     .limit()
                     .map_or(self.slots.len(), |limit| limit.min(self.slots.len()));
-                let free = workers.saturating_sub(self.workers_of(profile)).max(1);
-                let batch =
-                    self.scheduler
-                        .batch(profile, free, workers, self.startups.expected(profile));
+                let startup = self.startups.expected(profile);
+                let busy = self.batches_left(profile, startup);
+                let batch = self.scheduler.batch(profile, &busy, workers, startup);
                 self.segment.since.get_or_insert_with(Instant::now);
                 self.spawn(profile, Kind::Batch, Some(slot), Some(batch))?;
             }
@@ -591,6 +590,27 @@ impl Dispatcher {
                     && p.assigned.is_empty()
             })
             .count()
+    }
+
+    /// How much longer each running batch of `profile` is expected to
+    /// take, in nanoseconds: the start-up it has still to pay, and its
+    /// tests not finished yet.
+    fn batches_left(&self, profile: usize, startup: Option<Duration>) -> Vec<i64> {
+        let cost = self.scheduler.cost(profile);
+        self.processes
+            .values()
+            .filter(|p| p.profile == profile && p.slot.is_some())
+            .map(|p| {
+                let starting = match startup {
+                    Some(startup) if p.awaiting_first_test => {
+                        startup.saturating_sub(p.spawned_at.elapsed())
+                    }
+                    _ => Duration::ZERO,
+                };
+                let starting = i64::try_from(starting.as_nanos()).unwrap_or(i64::MAX);
+                p.assigned.held().nanos(cost).saturating_add(starting)
+            })
+            .collect()
     }
 
     fn workers_of(&self, profile: usize) -> usize {
