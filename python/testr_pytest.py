@@ -45,6 +45,7 @@ import sys
 from testr_worker_protocol import (
     IdReader,
     StreamWriter,
+    WANTS_NEXT,
     claim_stdin,
     claim_stdout,
     exit_now,
@@ -330,7 +331,9 @@ class _WorkerPlugin(object):
 
     def pytest_runtestloop(self, session):
         self._session = session
-        write_listing(self.writer, self._listing(session))
+        # pytest tears fixtures down by the next test (``nextitem``): the
+        # marker asks testr to keep one queued behind the running test.
+        write_listing(self.writer, self._listing(session), marker_tags={WANTS_NEXT})
         self.listed = True
         if self.list_only:
             return True

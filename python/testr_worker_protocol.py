@@ -41,6 +41,7 @@ __all__ = [
     "StreamWriter",
     "TEXT_MIME",
     "TRACEBACK_MIME",
+    "WANTS_NEXT",
     "claim_stdin",
     "claim_stdout",
     "encode_utf8",
@@ -331,12 +332,18 @@ def claim_stdin():
 LISTING_DONE = "testr-listing-done"
 
 
-def write_listing(writer, entries, files=()):
+# The tag on the end-of-listing marker of a worker that tears fixtures down
+# by the test it runs next: testr then keeps a test queued behind the one
+# running.
+WANTS_NEXT = "testr-wants-next"
+
+
+def write_listing(writer, entries, files=(), marker_tags=None):
     """Write phase 1 of the protocol: an ``exists`` packet for each (id,
     tags) pair of ``entries`` (tags a set of strings, or None), then an
     attachment with no test id for each (name, text) pair of ``files``
     (the unittest worker's ``import errors``), then the end-of-listing
-    marker with the number of ids listed; flush."""
+    marker with the number of ids listed and ``marker_tags``; flush."""
     event = writer.event
     status = writer.status
     count = 0
@@ -349,7 +356,7 @@ def write_listing(writer, entries, files=()):
     for name, text in files:
         writer.write_file(None, name, encode_utf8(text), TEXT_MIME, runnable=False)
     status(file_name=LISTING_DONE, file_bytes=str(count).encode("ascii"),
-           eof=True, mime_type=TEXT_MIME, runnable=False)
+           eof=True, mime_type=TEXT_MIME, runnable=False, test_tags=marker_tags)
     writer.flush()
 
 

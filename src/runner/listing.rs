@@ -14,6 +14,11 @@ pub const GROUP_TAG: &str = "testr-group:";
 /// The tag of a test that must run with nothing else running.
 pub const EXCLUSIVE_TAG: &str = "testr-exclusive";
 
+/// The tag, on a worker's end-of-listing marker, of a worker that tears its
+/// fixtures down by the test it runs next (pytest's rule): it is kept one
+/// test queued behind the one it runs.
+pub const WANTS_NEXT_TAG: &str = "testr-wants-next";
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Listing {
     /// In listing order, each once.

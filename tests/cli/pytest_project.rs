@@ -259,3 +259,45 @@ fn pytest_missing_for_the_interpreter_is_one_line_saying_how_to_fix_it() {
     assert!(stderr.contains("pytest"), "{stderr}");
     assert_eq!(project.testr(["stats"]).run().stdout(), "runs=0\n");
 }
+
+#[test]
+fn a_module_fixture_lives_while_the_next_test_needs_it_whatever_the_tests_take() {
+    if !has_pytest() {
+        return;
+    }
+    // Tests long enough that nothing would be queued behind them for their
+    // speed alone; the worker must still know its next test before each
+    // ends, or it tears the module's fixture down after every test.
+    let project = Project::empty();
+    project.write(
+        "test_slow.py",
+        "import os, time\n\
+         import pytest\n\
+         \n\
+         @pytest.fixture(scope='module')\n\
+         def resource():\n\
+         \x20   with open(os.environ['SETUP_LOG'], 'a') as log:\n\
+         \x20       log.write('setup %d\\n' % os.getpid())\n\
+         \x20   yield\n\
+         \n\
+         def test_a(resource): time.sleep(0.2)\n\
+         def test_b(resource): time.sleep(0.2)\n\
+         def test_c(resource): time.sleep(0.2)\n",
+    );
+    project.testr(["init", "--pytest"]).run().success();
+    let log = project.path().join("setups.log");
+    // The first run has no history (tests go out one at a time near its
+    // end); the second knows each test takes 0.2 s.
+    for run in ["cold", "warm"] {
+        std::fs::remove_file(&log).ok();
+        project
+            .testr(["run", "--concurrency", "1"])
+            .command_env("PYTHON", test_python())
+            .command_env("SETUP_LOG", &log)
+            .run()
+            .success();
+        let setups = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(setups.lines().count(), 1, "{run} run: {setups}");
+        assert_eq!(project.statuses().len(), 3, "{run} run");
+    }
+}

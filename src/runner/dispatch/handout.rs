@@ -66,15 +66,21 @@ impl Dispatcher {
         let lookahead = LOOKAHEAD.as_nanos() as i64;
         let cost = self.scheduler.cost(profile);
         let mut outstanding = process.assigned.held().weight(cost);
+        let mut unstarted = process.assigned.unstarted();
+        // A worker that tears fixtures down by its next test knows it
+        // before the test it runs ends: its fixtures live as long as in a
+        // serial run. That next test waits behind the running one, whatever
+        // either is expected to take.
+        let next_owed = |unstarted: usize| process.wants_next && unstarted == 0;
         // Refilled below half the lookahead, up to all of it: a worker on
         // tiny tests gets its ids in a few writes, not one per test.
-        let refill = process.assigned.is_empty() || outstanding < lookahead / 2;
+        let refill =
+            process.assigned.is_empty() || outstanding < lookahead / 2 || next_owed(unstarted);
         let unknown_tail = UNKNOWN_TAIL_PER_WORKER * (self.workers_of(profile) + 1);
         let mut lines = Vec::new();
-        let mut unstarted = process.assigned.unstarted();
         while refill && unstarted < MAX_AHEAD {
             let busy = !process.assigned.is_empty();
-            if busy && outstanding >= lookahead {
+            if busy && outstanding >= lookahead && !next_owed(unstarted) {
                 break;
             }
             // Near the end of the tests with no history, one of them goes
@@ -85,7 +91,11 @@ impl Dispatcher {
                 .scheduler
                 .peek(profile)
                 .is_some_and(|u| u.estimate.is_none());
-            if busy && unknown_next && self.scheduler.unknown_left(profile) <= unknown_tail {
+            if busy
+                && unknown_next
+                && self.scheduler.unknown_left(profile) <= unknown_tail
+                && !next_owed(unstarted)
+            {
                 break;
             }
             let Some(unit) = self.scheduler.next(profile) else {

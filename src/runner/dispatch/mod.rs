@@ -21,7 +21,7 @@ use tokio::time::{Instant, sleep_until};
 use super::assigned::Assignments;
 use super::command::{self, Ids, Substitutions};
 use super::event::StopSignal;
-use super::listing::Listing;
+use super::listing::{Listing, WANTS_NEXT_TAG};
 use super::process::{self, Child, Envelope, Output, ProcessGroups, ProcessId};
 use super::python_worker;
 use super::schedule::{
@@ -178,6 +178,10 @@ struct Process {
     /// Whether a batch has yet to report its first test: the time until
     /// then is what starting it cost.
     awaiting_first_test: bool,
+    /// Whether the worker tears fixtures down by the test it runs next
+    /// (its listing's marker said so): it is kept a test queued behind the
+    /// one it runs.
+    wants_next: bool,
     killed: Option<Kill>,
     stderr: Vec<u8>,
     stdout_open: bool,
@@ -719,6 +723,7 @@ impl Dispatcher {
                 last_stop: None,
                 spawned_at: now,
                 awaiting_first_test: kind == Kind::Batch,
+                wants_next: false,
                 assigned,
                 killed: None,
                 stderr: Vec::new(),

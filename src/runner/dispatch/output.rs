@@ -70,10 +70,12 @@ impl Dispatcher {
                 Item::Packet(Packet {
                     test_id: None,
                     file: Some(file),
+                    tags,
                     ..
                 }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
                     let listing = process.listing.take().unwrap_or_default();
                     check_listing_count(&process.command, &file.content, listing.ids.len())?;
+                    process.wants_next = tags.iter().flatten().any(|t| t == WANTS_NEXT_TAG);
                     if self.mode == Mode::List {
                         process.stdin = None;
                     }
