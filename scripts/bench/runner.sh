@@ -23,6 +23,8 @@
 #   trivial  20,000 trivial tests: our own overhead, and the classic forms
 #   pytest   our pytest worker beside pytest-xdist and plain pytest
 #   oslo     oslo.utils' own tests from its sdist, beside stestr
+#   pyreal   a real pytest suite (toolz's own tests, from its sdist), beside
+#            pytest -n 2 and plain pytest
 # --quick: one repetition, small suites (every row, in a few minutes).
 # --reps N: repeat every measurement N times (default 3); cells are medians.
 #
@@ -41,7 +43,7 @@ usage() {
 }
 
 BENCH_NAME=runner.sh
-BENCH_CASES="phases classic trivial pytest oslo"
+BENCH_CASES="phases classic trivial pytest oslo pyreal"
 BENCH_VENV_EXTRA="pytest pytest-xdist"
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$SCRIPT_DIR/common.sh"
@@ -50,6 +52,8 @@ parse_options "$@"
 WORKERS=4                  # concurrency on the heavy and skewed suites
 TRIVIAL_WORKERS=2          # concurrency on the trivial suite
 OSLO_WORKERS=2             # concurrency on oslo.utils
+PYREAL_WORKERS=2           # concurrency on the real pytest suite
+PYREAL_SDIST="${PYREAL_SDIST:-toolz}"   # its PyPI name; tests under the package
 STARTUP_RUNS=5             # runs of one near-zero test; the median is "startup"
 DISTS=("heavy 2" "skewed 1")   # "dist seed" of each synthetic case
 if ((QUICK)); then
@@ -537,6 +541,51 @@ WARM_ONCE=
     done
 }
 
+# A real pytest suite no one here wrote: PYREAL_SDIST's own tests from its
+# sdist (SDISTS; downloaded there when missing), run by our pytest worker
+# (`testr init --pytest`), `pytest -n 2` and plain pytest, in the project
+# directory with PYTHONPATH=. (the project is not installed). Counts: ours
+# from `testr last --subunit | subunit-stats`, pytest's from its summary line.
+case_pyreal() {
+    local log="$LOGS/pyreal-setup.log" sdist src="$SUITES/pyreal-src"
+    if ! "$PY" -c 'import pytest, xdist' 2>/dev/null; then
+        note "real pytest suite skipped: $PY cannot import pytest and xdist"
+        return 0
+    fi
+    mkdir -p "$SDISTS"
+    sdist="$(find "$SDISTS" -maxdepth 1 -name "$PYREAL_SDIST-*.tar.gz" | sort -V | tail -1)"
+    if [[ -z $sdist ]]; then
+        say "downloading the $PYREAL_SDIST sdist into $SDISTS"
+        "$PY" -m pip download --no-binary :all: --no-deps "$PYREAL_SDIST" -d "$SDISTS" >>"$log" 2>&1 || true
+        sdist="$(find "$SDISTS" -maxdepth 1 -name "$PYREAL_SDIST-*.tar.gz" | sort -V | tail -1)"
+    fi
+    if [[ -z $sdist ]]; then
+        note "real pytest suite skipped: no $PYREAL_SDIST sdist in $SDISTS and \`pip download\` failed: $(tail -1 "$log")"
+        return 0
+    fi
+    say "real pytest suite: $sdist"
+    rm -rf "$src" && mkdir -p "$src"
+    tar -xzf "$sdist" -C "$src" --strip-components=1
+    PYREAL_NAME="$(basename "$sdist" .tar.gz)"
+    probe_pytest_worker "$src"
+    local tools=(pytest xdist)
+    if ((HAVE_PYTEST_WORKER)); then tools=(ours-pytest pytest xdist); fi
+    EXTRA_ENV=(--env PYTHONPATH=.)
+    warm_rows pyreal "$PYREAL_NAME" "$src" "$PYREAL_WORKERS" "${tools[@]}"
+    EXTRA_ENV=()
+    local tool dir logdir="$LOGS/pyreal-$PYREAL_NAME"
+    for tool in "${tools[@]}"; do
+        dir="$SUITES/pyreal-$PYREAL_NAME-$tool"
+        if [[ $tool == ours-pytest ]]; then
+            (cd "$dir" && "$TESTR" last --subunit 2>>"$logdir/$tool.log" |
+                "$PYTHON_VENV/bin/subunit-stats") >"$logdir/counts-$tool.txt" 2>&1 || true
+        else
+            # pytest's summary line of its last run, e.g. "192 passed, 1 skipped in 1.2s".
+            grep -E '^=* ?[0-9]+ (passed|failed)' "$logdir/$tool.log" | tail -1 >"$logdir/counts-$tool.txt" || true
+        fi
+    done
+}
+
 # ---------------------------------------------------------------- output ----
 
 print_report() {
@@ -575,7 +624,8 @@ print_report() {
         --startup "${STARTUP[synthetic]:-0}" "${suites[@]}" \
         --trivial-tests "$TRIVIAL_TESTS" --trivial-workers "$TRIVIAL_WORKERS" \
         --trivial-startup "${STARTUP[trivial]:-0}" \
-        --oslo-workers "$OSLO_WORKERS" --oslo-counts "$LOGS/real-oslo.utils" --logs "$LOGS"
+        --oslo-workers "$OSLO_WORKERS" --oslo-counts "$LOGS/real-oslo.utils" \
+        --pyreal "${PYREAL_NAME:-}" --pyreal-workers "$PYREAL_WORKERS" --logs "$LOGS"
     if [[ -s "$LOGS/worker-balance.txt" ]]; then
         echo
         echo "Our \`Worker balance:\` lines ($LOGS/worker-balance.txt):"
@@ -611,6 +661,7 @@ main() {
     run_case trivial case_trivial
     run_case pytest case_pytest
     run_case oslo case_oslo
+    run_case pyreal case_pyreal
     print_report
 }
 

@@ -426,6 +426,76 @@ def report_oslo(a, results, notes):
     print()
 
 
+# ---------------------------------------------------------------- pyreal ----
+
+PYTEST_COUNT_RE = re.compile(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?)")
+
+
+def pytest_counts(path):
+    """{total, passed, failed, skipped} from pytest's summary line, or None.
+    xfailed counts as passed and xpassed as failed, as subunit-stats counts
+    xfail and uxsuccess."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    found = {k: int(n) for n, k in PYTEST_COUNT_RE.findall(text)}
+    if not found:
+        return None
+    counts = {
+        "passed": found.get("passed", 0) + found.get("xfailed", 0),
+        "failed": found.get("failed", 0) + found.get("xpassed", 0)
+        + found.get("error", 0) + found.get("errors", 0),
+        "skipped": found.get("skipped", 0),
+    }
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def report_pyreal(a, results, notes):
+    if not a.pyreal:
+        return
+    tools = [("ours, pytest worker", "ours-pytest"), ("`pytest -n %d`" % a.pyreal_workers, "xdist"),
+             ("plain `pytest` (serial)", "pytest")]
+
+    def rows_of(tool, phase="warm"):
+        return results.get(("pyreal", a.pyreal, phase, tool))
+    if not any(rows_of(t) for _, t in tools):
+        return
+    xdist = cell(rows_of("xdist"))
+    counts_dir = os.path.join(a.logs, "pyreal-%s" % a.pyreal)
+    counts = {}
+    for _, tool in tools:
+        path = os.path.join(counts_dir, "counts-%s.txt" % tool)
+        counts[tool] = subunit_counts(path) if tool.startswith("ours") else pytest_counts(path)
+    out = []
+    for label, tool in tools:
+        if not rows_of(tool):
+            continue
+        c = counts[tool] or {}
+        out.append((label, spread(rows_of(tool)), ratio(cell(rows_of(tool)), xdist),
+                    *(c.get(k, "n/a") for k in ("total", "passed", "failed", "skipped"))))
+        check_runs(notes, (rows_of(tool, "cold") or []) + (rows_of(tool) or []),
+                   "%s, %s" % (a.pyreal, tool), None, log=warm_log(a, "pyreal", a.pyreal, tool))
+    print("### A real pytest suite: %s's own tests (sdist), concurrency %d"
+          % (a.pyreal, a.pyreal_workers))
+    print()
+    table([("tool", "l"), ("warm (s)", "r"), ("vs pytest -n %d" % a.pyreal_workers, "r"),
+           ("total", "r"), ("passed", "r"), ("failed", "r"), ("skipped", "r")], out)
+    print()
+    ref, mine = counts["pytest"], counts["ours-pytest"]
+    if ref is None or mine is None:
+        print("- counts not compared (%s: no counts)" % ("pytest" if ref is None else "ours"))
+    elif ref == mine:
+        print("- ours: counts identical to plain pytest's")
+    else:
+        diff = ", ".join("%s %d vs pytest's %d" % (k, mine[k], ref[k]) for k in ref if mine[k] != ref[k])
+        print("- ours: counts differ from plain pytest's: %s" % diff)
+    print("- target, ours (warm median): %s" % faster(cell(rows_of("ours-pytest")), xdist,
+                                                     "pytest -n %d" % a.pyreal_workers))
+    print()
+
+
 # ---------------------------------------------------------------- main ----
 
 
@@ -442,6 +512,8 @@ def main():
     p.add_argument("--trivial-startup", type=float, required=True)
     p.add_argument("--oslo-workers", type=int, required=True)
     p.add_argument("--oslo-counts", required=True, help="dir of counts-TOOL.txt")
+    p.add_argument("--pyreal", default="", help="the real pytest suite's sdist name-version")
+    p.add_argument("--pyreal-workers", type=int, default=2)
     p.add_argument("--logs", required=True, help="runner.sh's log dir")
     p.add_argument("--cpu-target-us", type=float, default=15.0)
     a = p.parse_args()
@@ -453,6 +525,7 @@ def main():
     report_overhead(a, results, notes)
     report_pytest(a, results, notes)
     report_oslo(a, results, notes)
+    report_pyreal(a, results, notes)
     if notes:
         print("Notes:")
         print()
