@@ -235,6 +235,43 @@ impl TimeSpan {
     }
 }
 
+/// How a stored run stands: whether it reset the failing set of what it
+/// ran, and whether it reached its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// It ran to its end, and cleared the failing state of its profiles.
+    Full,
+    /// It ran to its end but was narrowed (`--failing`, filters,
+    /// `--partial`): tests it did not run kept their failing state.
+    Partial,
+    /// A signal stopped it; it holds the tests that finished (and is partial).
+    Interrupted,
+    /// testr was stopped before its end (or is still running it).
+    NotFinished,
+}
+
+impl RunState {
+    /// The state of a run stored with these marks.
+    pub fn of(partial: bool, interrupted: bool, finished: bool) -> RunState {
+        match (finished, interrupted, partial) {
+            (false, _, _) => RunState::NotFinished,
+            (true, true, _) => RunState::Interrupted,
+            (true, false, true) => RunState::Partial,
+            (true, false, false) => RunState::Full,
+        }
+    }
+
+    /// How `history list` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Full => "full",
+            RunState::Partial => "partial",
+            RunState::Interrupted => "interrupted",
+            RunState::NotFinished => "not finished",
+        }
+    }
+}
+
 /// How one segment of a planned run went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentRun {

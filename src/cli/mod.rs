@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Stores test results and answers questions about them.
 #[derive(Debug, Parser)]
@@ -48,6 +48,9 @@ pub enum Command {
     /// Store every run of a stestr repository (.stestr/) or a Python testr
     /// one (.testrepository/), in order, as runs of this repository.
     Import(ImportArgs),
+    /// List, show and remove stored runs.
+    #[command(subcommand)]
+    History(HistoryCommand),
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +139,56 @@ pub struct RunArgs {
     /// Also write the stored run as JUnit XML to FILE (docs/stestr.md).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub trace: TraceArgs,
+}
+
+/// stestr's per-test output (its subunit-trace filter) instead of testr's
+/// summary; each flag but --no-subunit-trace asks for it.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Print a line per test as it finishes (`{N} id [0.012345s] ... ok`),
+    /// then the failures, the totals and the worker balance, as stestr does
+    /// (docs/stestr.md).
+    #[arg(
+        long,
+        visible_alias = "force-subunit-trace",
+        alias = "subunit-trace",
+        conflicts_with = "subunit"
+    )]
+    pub trace: bool,
+    /// Accepted for stestr's command lines: testr's summary is the default.
+    #[arg(long, conflicts_with_all = ["trace", "abbreviate", "color", "suppress_attachments", "all_attachments"])]
+    pub no_subunit_trace: bool,
+    /// Print one character per test (`.`, `F`, `S`) instead of a line.
+    #[arg(long, conflicts_with = "subunit")]
+    pub abbreviate: bool,
+    /// Colour the outcomes: auto (what --color alone means: when stdout is
+    /// a terminal), always or never.
+    #[arg(
+        long,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        default_missing_value = "auto",
+        require_equals = true,
+        conflicts_with = "subunit"
+    )]
+    pub color: Option<ColorChoice>,
+    /// Show no attachments below a passing test's line.
+    #[arg(long, conflicts_with = "subunit")]
+    pub suppress_attachments: bool,
+    /// Show every text attachment below a passing test's line, not only its
+    /// stdout and stderr.
+    #[arg(long, conflicts_with_all = ["subunit", "suppress_attachments"])]
+    pub all_attachments: bool,
+}
+
+/// When `--color` colours the per-test output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]
@@ -171,6 +224,8 @@ pub struct LoadArgs {
     /// Also write the stored run as JUnit XML to FILE (docs/stestr.md).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub trace: TraceArgs,
     /// Subunit v2 files, each from one worker (tagged worker-0, worker-1, ...);
     /// stdin when none.
     #[arg(value_name = "FILE")]
@@ -201,7 +256,7 @@ pub struct LastArgs {
     #[arg(long)]
     pub subunit: bool,
     /// Print one JSON object covering every profile (docs/json.md).
-    #[arg(long, conflicts_with = "subunit")]
+    #[arg(long, conflicts_with_all = ["subunit", "trace", "abbreviate", "color", "suppress_attachments", "all_attachments"])]
     pub json: bool,
     /// Also write the run as JUnit XML to FILE, a suite for each profile
     /// shown (docs/stestr.md).
@@ -209,6 +264,8 @@ pub struct LastArgs {
     pub junit: Option<PathBuf>,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub trace: TraceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -244,4 +301,46 @@ pub struct ImportArgs {
     /// directory holding it.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// List the stored runs, oldest first: id, when, counts, time, and
+    /// whether each is partial, interrupted or not finished.
+    List(HistoryListArgs),
+    /// Show a stored run as `last` shows the latest one.
+    Show(HistoryShowArgs),
+    /// Remove stored runs; the failing set and the timing history then
+    /// hold only what the remaining runs say (docs/repository.md).
+    Remove(HistoryRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryListArgs {
+    /// Print one JSON object (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryShowArgs {
+    /// The id of the run to show.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub show: LastArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["id", "older_than", "keep"])))]
+pub struct HistoryRemoveArgs {
+    /// The id of the run to remove, or `all` for every run.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Remove the runs stored longer ago than AGE (`30d`, `12h`, `1w`).
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Keep the newest N runs (at least 1) and remove the others.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep: Option<u64>,
 }

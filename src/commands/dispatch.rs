@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 
-use super::{Context, failing, import, init, last, list_tests, load, run, slowest, stats};
+use super::{Context, failing, history, import, init, last, list_tests, load, run, slowest, stats};
 use crate::cli::{Cli, Command};
 
 /// Runs the command and returns its exit status; errors are for the caller
@@ -32,5 +32,6 @@ pub fn dispatch(
         Command::Run(args) => run::run(&mut ctx, args),
         Command::ListTests(args) => list_tests::run(&mut ctx, args),
         Command::Import(args) => import::run(&mut ctx, args),
+        Command::History(command) => history::run(&mut ctx, command),
     }
 }

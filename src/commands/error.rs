@@ -71,4 +71,11 @@ pub enum Error {
     StrictWithoutPlan,
     #[error("{path} already exists; not overwriting it")]
     ConfigExists { path: PathBuf },
+    #[error("bad run id `{value}`: expected a whole number (`testr history list` shows the ids)")]
+    BadRunId { value: String },
+    #[error("bad --older-than `{value}`: {problem}")]
+    BadAge {
+        value: String,
+        problem: crate::config::AgeError,
+    },
 }

@@ -1,5 +1,6 @@
-//! `testr last`: the latest run again, as its failures and summary, or as
-//! subunit v2; and writing a stored run as JUnit XML (`--junit`).
+//! `testr last`: the latest run again (or any stored run, for `history
+//! show`), as its failures and summary, as subunit v2 or a line per test;
+//! and writing a stored run as JUnit XML (`--junit`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -7,8 +8,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::profile::{self, Choice, Scope};
-use super::{Context, Error};
+use super::{Context, Error, trace};
 use crate::cli::LastArgs;
+use crate::collect::Collected;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, RunCounts, RunId, TimeSpan};
@@ -20,6 +22,19 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     let config = Config::load(ctx.project)?;
     let repo = Repository::open_read_only(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
+    show_run(ctx, &repo, &config, &run, args)
+}
+
+/// Shows a stored run as `last` shows the latest one (`history show`):
+/// its failures and summary, or the run as JSON, subunit v2 or a line per
+/// test; exits 1 when it has failures.
+pub(super) fn show_run(
+    ctx: &mut Context<'_>,
+    repo: &Repository,
+    config: &Config,
+    run: &RunSummary,
+    args: &LastArgs,
+) -> anyhow::Result<u8> {
     let in_play = repo.run_profiles(run.id)?;
     let several = in_play.len() > 1;
     // JUnit XML holds a suite per profile, so it may cover them all, as JSON.
@@ -36,14 +51,16 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
     // With one profile in the run, the run's own counts are the profile's.
     let scope = if several { chosen } else { Scope::all() };
     let summary = match scope.profile() {
-        None => summary_of(&run, repo.run_before(run.id)?.as_ref()),
-        Some(profile) => profile_summary(&repo, &run, profile, &config)?,
+        None => summary_of(run, repo.run_before(run.id)?.as_ref()),
+        Some(profile) => profile_summary(repo, run, profile, config)?,
     };
     if args.json {
-        let doc = last_doc(&repo, &run, &summary, &scope, &config)?;
+        let doc = last_doc(repo, run, &summary, &scope, config)?;
         json::write_json(ctx.stdout, &doc)?;
     } else if args.subunit {
-        write_run_as_subunit(&repo, &run, &scope, ctx)?;
+        write_run_as_subunit(repo, run, &scope, ctx)?;
+    } else if let Some(options) = trace::options(&args.trace) {
+        trace::write_stored_run(ctx.stdout, repo, run.id, &scope, options)?;
     } else {
         repo.for_each_result(run.id, true, |stored| {
             if scope.covers(&stored.profile) {
@@ -56,7 +73,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
         }
     }
     if let Some(path) = &args.junit {
-        write_junit(&repo, run.id, &scope, &config, path)?;
+        write_junit(repo, run.id, &scope, config, path)?;
     }
     // JSON says so in its own field.
     if !run.finished && !args.json {
@@ -236,20 +253,38 @@ fn write_run_as_subunit(
     scope: &Scope,
     ctx: &mut Context<'_>,
 ) -> anyhow::Result<()> {
-    let mut outputs = repo.run_outputs(run.id)?.into_iter().peekable();
     let mut writer = SubunitWriter::new(&mut *ctx.stdout);
-    repo.for_each_result(run.id, false, |stored| {
+    replay_run(repo, run.id, scope, |collected| {
+        match &collected {
+            Collected::Test(result) => writer.write_result(result)?,
+            Collected::Output(output) => writer.write_output(output)?,
+        }
+        Ok(())
+    })?;
+    writer.flush()?;
+    Ok(())
+}
+
+/// Calls `each` with the results of `run` in scope and the output that
+/// came between them, in the order the run's streams gave them.
+pub(super) fn replay_run(
+    repo: &Repository,
+    run: RunId,
+    scope: &Scope,
+    mut each: impl FnMut(Collected) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut outputs = repo.run_outputs(run)?.into_iter().peekable();
+    repo.for_each_result(run, false, |stored| {
         while let Some((_, output)) = outputs.next_if(|(before, _)| *before <= stored.seq) {
-            writer.write_output(&output)?;
+            each(Collected::Output(output))?;
         }
         if scope.covers(&stored.profile) {
-            writer.write_result(&stored.result)?;
+            each(Collected::Test(stored.result))?;
         }
         anyhow::Ok(())
     })?;
     for (_, output) in outputs {
-        writer.write_output(&output)?;
+        each(Collected::Output(output))?;
     }
-    writer.flush()?;
     Ok(())
 }

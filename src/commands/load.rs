@@ -6,7 +6,7 @@ use std::io::{BufReader, Read};
 
 use super::last::{exit_status, write_run_junit};
 use super::record::{self, Recorder};
-use super::{Context, Error, profile};
+use super::{Context, Error, history, profile, trace};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
 use crate::config::Config;
@@ -54,7 +54,11 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         segments: Vec::new(),
     };
     let mut writer = repo.begin_run(&meta)?;
-    let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);
+    let trace = trace::options(&args.trace);
+    let mut recorder = match trace {
+        Some(options) => Recorder::tracing(&config, &mut *ctx.stdout, options),
+        None => Recorder::new(&config, &mut *ctx.stdout, args.subunit),
+    };
     let mut span = TimeSpan::default();
     let mut done = Vec::new();
     for (worker, input) in inputs.into_iter().enumerate() {
@@ -100,13 +104,16 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         span.merge(collector.time_span());
     }
     let subunit = recorder.is_subunit();
-    let tally = recorder.finish()?;
+    let (tally, echo_finished) = recorder.finish();
     let id = writer.commit(tally.counts, span.bounds())?;
-    if !subunit && !ctx.quiet {
+    // What was loaded is stored before an error writing output is reported.
+    echo_finished?;
+    if !subunit && trace.is_none() && !ctx.quiet {
         record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
     }
     // From the stored run, after it is stored: a file that cannot be
     // written loses nothing.
     write_run_junit(args.junit.as_deref(), &repo, id, &config)?;
+    history::apply_retention(&mut repo, &config)?;
     Ok(exit_status(tally.counts))
 }

@@ -5,6 +5,7 @@ mod context;
 mod dispatch;
 mod error;
 mod failing;
+mod history;
 mod import;
 mod init;
 mod last;
@@ -16,6 +17,7 @@ mod run;
 mod select;
 mod slowest;
 mod stats;
+mod trace;
 
 pub use context::Context;
 pub use dispatch::dispatch;

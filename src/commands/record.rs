@@ -1,5 +1,5 @@
 //! What `load` and `run` do with each collected result: count it (per
-//! profile too), echo it (FAIL blocks, or subunit v2), and hand it on to be
+//! profile too), echo it (FAIL blocks, subunit v2, or a line per test), and hand it on to be
 //! stored (in one transaction by `load`, as it goes by `run`); and the
 //! summary they print once the run is stored.
 
@@ -15,13 +15,14 @@ use crate::collect::Collected;
 use crate::config::Config;
 use crate::model::{Profile, RunCounts, RunId, TimeSpan};
 use crate::repo::{self, LiveRun, Repository, ResultSink, RunEnd, RunMeta};
-use crate::report::{SubunitWriter, write_failure, write_summary};
+use crate::report::{SubunitWriter, TraceOptions, TraceReport, write_failure, write_summary};
 
-/// What is echoed while results arrive: FAIL blocks, or the results as
-/// subunit v2.
+/// What is echoed while results arrive: FAIL blocks, the results as
+/// subunit v2, or a line per test.
 pub enum Echo<'a> {
     Failures(&'a mut dyn Write),
     Subunit(SubunitWriter<&'a mut dyn Write>),
+    Trace(TraceReport<&'a mut dyn Write>),
 }
 
 /// Counts and echoes results as they are collected.
@@ -48,11 +49,27 @@ impl<'a> Recorder<'a> {
         }
     }
 
+    /// Echoes a line per test to `out` (`--trace`).
+    pub fn tracing(
+        config: &'a Config,
+        out: &'a mut dyn Write,
+        options: TraceOptions,
+    ) -> Recorder<'a> {
+        Recorder {
+            config,
+            echo: Echo::Trace(TraceReport::new(out, options)),
+            counts: RunCounts::default(),
+            per_profile: BTreeMap::new(),
+        }
+    }
+
     /// Counts and echoes one collected item. Gives the profile of a result
     /// (the profile to store it under) even when the echo failed.
     pub fn take(&mut self, collected: &Collected) -> (Option<Profile>, io::Result<()>) {
-        let Collected::Test(result) = collected else {
-            return (None, Ok(()));
+        let result = match (collected, &mut self.echo) {
+            (Collected::Test(result), _) => result,
+            (Collected::Output(output), Echo::Trace(trace)) => return (None, trace.output(output)),
+            (Collected::Output(_), _) => return (None, Ok(())),
         };
         let profile = self.config.profile_tags().profile_of(&result.tags);
         let filtered = self.config.is_filtered(&result.tags);
@@ -67,6 +84,7 @@ impl<'a> Recorder<'a> {
             }
             Echo::Failures(_) => Ok(()),
             Echo::Subunit(writer) => writer.write_result(result),
+            Echo::Trace(trace) => trace.result(result),
         };
         (Some(profile), echoed)
     }
@@ -76,7 +94,7 @@ impl<'a> Recorder<'a> {
     pub fn text_out(&mut self) -> Option<&mut dyn Write> {
         match &mut self.echo {
             Echo::Failures(out) => Some(&mut **out),
-            Echo::Subunit(_) => None,
+            Echo::Subunit(_) | Echo::Trace(_) => None,
         }
     }
 
@@ -95,18 +113,24 @@ impl<'a> Recorder<'a> {
         match &mut self.echo {
             Echo::Failures(out) => out.flush(),
             Echo::Subunit(writer) => writer.flush(),
+            Echo::Trace(trace) => trace.flush(),
         }
     }
 
-    /// Finishes the echo; what is left are the counts per profile.
-    pub fn finish(self) -> io::Result<Tally> {
-        if let Echo::Subunit(mut writer) = self.echo {
-            writer.flush()?;
-        }
-        Ok(Tally {
+    /// Finishes the echo (the closing blocks of a line per test); what is
+    /// left are the counts per profile, with how writing out the echo went:
+    /// an output error must not keep the run from being stored.
+    pub fn finish(self) -> (Tally, io::Result<()>) {
+        let finished = match self.echo {
+            Echo::Failures(_) => Ok(()),
+            Echo::Subunit(mut writer) => writer.flush(),
+            Echo::Trace(mut trace) => trace.finish(),
+        };
+        let tally = Tally {
             counts: self.counts,
             per_profile: self.per_profile,
-        })
+        };
+        (tally, finished)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use super::last::exit_status;
 use super::record::{self, Recorder, RunStore};
-use super::{Context, Error, select};
+use super::{Context, Error, history, select, trace};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
 use crate::config::Config;
@@ -107,7 +107,11 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         segments: Vec::new(),
     };
     let mut store = RunStore::start(repo, &meta)?;
-    let mut recorder = Recorder::new(&config, &mut *ctx.stdout, args.subunit);
+    let trace = trace::options(&args.trace);
+    let mut recorder = match trace {
+        Some(options) => Recorder::tracing(&config, &mut *ctx.stdout, options),
+        None => Recorder::new(&config, &mut *ctx.stdout, args.subunit),
+    };
     let mut progress = Progress::on_stderr();
     let mut span = TimeSpan::default();
     let (events, received) = mpsc::channel();
@@ -162,9 +166,12 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         (report, echo_error)
     });
     progress.finish();
-    let (report, echo_error) = outcome;
+    let (report, mut echo_error) = outcome;
     let report = report?;
-    let tally = recorder.finish()?;
+    let (tally, echo_finished) = recorder.finish();
+    if let Err(e) = echo_finished {
+        echo_error.get_or_insert(e);
+    }
     if store.tests() == 0 {
         store.abandon()?;
         if let Some(error) = echo_error {
@@ -192,7 +199,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         interrupted: report.interrupted,
         segments: report.segments.clone(),
     };
-    let (repo, id) = store.finish(end)?;
+    let (mut repo, id) = store.finish(end)?;
     // What ran is stored before an error writing output is reported.
     if let Some(error) = echo_error {
         return Err(error.into());
@@ -202,7 +209,8 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
             repo.record_startup(profile, *startup)?;
         }
     }
-    if !args.subunit {
+    // The per-test output ends with totals and a worker balance of its own.
+    if !args.subunit && trace.is_none() {
         if !ctx.quiet {
             record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
         }
@@ -210,6 +218,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         write_segments(ctx.stdout, &report.segments)?;
     }
     super::last::write_run_junit(args.junit.as_deref(), &repo, id, &config)?;
+    history::apply_retention(&mut repo, &config)?;
     if report.interrupted {
         writeln!(
             ctx.stderr,

@@ -24,6 +24,8 @@ pub const TESTR_DEFAULT: &[&str] = &[
     "profiles",
     "profile_tags",
     "plan",
+    "history_keep",
+    "history_max_age",
 ];
 
 /// The keys a `[profile NAME]` section of `.testr.conf` may override.

@@ -6,12 +6,14 @@ mod keys;
 mod profiles;
 mod project;
 mod recognise;
+mod retention;
 mod runner;
 mod stestr;
 
 pub use ini::{Ini, ParseError};
 pub use profiles::{PatternError, ProfileTags};
 pub use project::{Config, ConfiguredProfile, FILE_NAME, STESTR_FILE_NAME};
+pub use retention::{AgeError, Retention, RetentionError, parse_age};
 pub use runner::{
     ClassicCommand, DEFAULT_LIST_TIMEOUT, Launch, RunnerSettings, SettingsError, TimeoutError,
     parse_timeout,

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::keys::{self, Warning};
+use super::retention::{self, Retention, RetentionError};
 use super::runner::{RunnerSettings, SettingsError, testr_section};
 use super::stestr::{self, StestrError};
 use super::{Ini, ParseError, PatternError, ProfileTags};
@@ -40,6 +41,11 @@ pub enum Error {
     },
     #[error("failed to read {path}: {source}")]
     Stestr { path: PathBuf, source: StestrError },
+    #[error("failed to read {path}: {source}")]
+    Retention {
+        path: PathBuf,
+        source: RetentionError,
+    },
     #[error(
         "found no {FILE_NAME} or {STESTR_FILE_NAME} in {}: nothing says how to run the tests \
          (`testr init --unittest START_DIR` writes a {FILE_NAME} for a unittest project)",
@@ -83,6 +89,8 @@ pub struct Config {
     concurrency_command: Option<String>,
     /// `plan`: the plan file a run follows, relative to the project.
     plan: Option<PathBuf>,
+    /// `history_keep` and `history_max_age`.
+    retention: Retention,
     warnings: Vec<Warning>,
 }
 
@@ -144,7 +152,15 @@ impl Config {
                 .map_err(settings_error)?;
             runners.push(settings);
         }
+        let retention =
+            retention::retention(|key| get(&ini, "DEFAULT", key)).map_err(|source| {
+                Error::Retention {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
         Ok(Config {
+            retention,
             filter_tags: words(&ini, "filter_tags"),
             concurrency_command: get(&ini, "DEFAULT", "test_run_concurrency"),
             plan: get(&ini, "DEFAULT", "plan").map(PathBuf::from),
@@ -215,6 +231,11 @@ impl Config {
     /// `plan`, if set.
     pub fn plan(&self) -> Option<&Path> {
         self.plan.as_deref()
+    }
+
+    /// What `history_keep` and `history_max_age` keep of the stored runs.
+    pub fn retention(&self) -> Retention {
+        self.retention
     }
 
     /// The runner settings of `profile` (None: the project's only, unnamed

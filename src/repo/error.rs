@@ -66,6 +66,8 @@ pub enum Error {
     },
     #[error("no run with id {0}")]
     NoSuchRun(i64),
+    #[error("run {0} was removed (`testr history remove`) while it was being stored")]
+    RunRemoved(i64),
 }
 
 impl Error {

@@ -69,6 +69,7 @@ impl LiveRun {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
+        ensure_stored(&tx, self.rows.run, db_path)?;
         self.rows.catch_up(&tx).map_err(sqlite)?;
         Ok(LiveBatch {
             from_seq: self.rows.next_seq,
@@ -85,8 +86,13 @@ impl LiveRun {
     pub fn finish(mut self, end: RunEnd) -> Result<(Repository, RunId), Error> {
         let run = self.rows.run;
         let partial = self.partial || end.interrupted;
-        let finish = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Repository { conn, db_path } = &mut self.repo;
+        let sqlite = |e| Error::from_sqlite(db_path, e);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        ensure_stored(&tx, run, db_path)?;
+        let finish = || -> rusqlite::Result<()> {
             insert_segments(&tx, run, &end.segments)?;
             if !partial {
                 tx.execute(sql::CLEAR_FAILING_OF_RUN_PROFILES, [run.0])?;
@@ -97,9 +103,9 @@ impl LiveRun {
                  WHERE id = ?1",
                 params![run.0, unix_now(), partial, end.interrupted],
             )?;
-            tx.commit()
+            Ok(())
         };
-        finish(&mut self.repo.conn).map_err(|e| Error::from_sqlite(&self.repo.db_path, e))?;
+        finish().and_then(|()| tx.commit()).map_err(sqlite)?;
         Ok((self.repo, run))
     }
 
@@ -119,6 +125,23 @@ impl LiveRun {
             tx.commit()
         };
         remove(&mut self.repo.conn).map_err(|e| Error::from_sqlite(&self.repo.db_path, e))
+    }
+}
+
+/// Fails when `run` is no longer stored: it was removed while it ran, and
+/// its results would belong to no run.
+fn ensure_stored(tx: &Transaction<'_>, run: RunId, db_path: &Path) -> Result<(), Error> {
+    let stored: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM run WHERE id = ?1)",
+            [run.0],
+            |row| row.get(0),
+        )
+        .map_err(|e| Error::from_sqlite(db_path, e))?;
+    if stored {
+        Ok(())
+    } else {
+        Err(Error::RunRemoved(run.0))
     }
 }
 

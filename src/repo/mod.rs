@@ -7,6 +7,7 @@ mod live;
 mod open;
 mod previous;
 mod read;
+mod remove;
 mod schema;
 mod startup;
 mod timing;

@@ -78,38 +78,24 @@ impl Repository {
             .ok_or(Error::NoSuchRun(run.0))
     }
 
+    /// Every stored run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunSummary>, Error> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM run ORDER BY id");
+        self.conn
+            .prepare(&sql)
+            .and_then(|mut stmt| stmt.query_map([], run_summary)?.collect())
+            .map_err(|e| self.sqlite(e))
+    }
+
     fn run_where(
         &self,
         clause: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<Option<RunSummary>, Error> {
-        let sql = format!(
-            "SELECT id, recorded_at, partial, command, first_timestamp, last_timestamp,
-                    tests_run, failures, skips, interrupted, finished FROM run {clause}"
-        );
+        let sql = format!("SELECT {RUN_COLUMNS} FROM run {clause}");
         self.conn
             .prepare_cached(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_row(params, |row| {
-                    let first: Option<i64> = row.get(4)?;
-                    let last: Option<i64> = row.get(5)?;
-                    Ok(RunSummary {
-                        id: RunId(row.get(0)?),
-                        recorded_at: row.get(1)?,
-                        partial: row.get(2)?,
-                        interrupted: row.get(9)?,
-                        finished: row.get(10)?,
-                        command: row.get(3)?,
-                        span: first.zip(last),
-                        counts: RunCounts {
-                            tests_run: row.get(6)?,
-                            failures: row.get(7)?,
-                            skips: row.get(8)?,
-                        },
-                    })
-                })
-                .optional()
-            })
+            .and_then(|mut stmt| stmt.query_row(params, run_summary).optional())
             .map_err(|e| self.sqlite(e))
     }
 
@@ -311,6 +297,28 @@ impl Repository {
         };
         query().map_err(|e| self.sqlite(e))
     }
+}
+
+const RUN_COLUMNS: &str = "id, recorded_at, partial, command, first_timestamp, last_timestamp,
+     tests_run, failures, skips, interrupted, finished";
+
+fn run_summary(row: &Row<'_>) -> rusqlite::Result<RunSummary> {
+    let first: Option<i64> = row.get(4)?;
+    let last: Option<i64> = row.get(5)?;
+    Ok(RunSummary {
+        id: RunId(row.get(0)?),
+        recorded_at: row.get(1)?,
+        partial: row.get(2)?,
+        interrupted: row.get(9)?,
+        finished: row.get(10)?,
+        command: row.get(3)?,
+        span: first.zip(last),
+        counts: RunCounts {
+            tests_run: row.get(6)?,
+            failures: row.get(7)?,
+            skips: row.get(8)?,
+        },
+    })
 }
 
 fn profile(key: &str) -> Profile {

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_run_segments.sql"),
     include_str!("migrations/0004_startup.sql"),
     include_str!("migrations/0005_run_finished.sql"),
+    include_str!("migrations/0006_removed_runs.sql"),
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,14 @@ pub const MAX_SAMPLES: usize = 8;
 
 const SAMPLE_DIGITS: usize = 16;
 
+/// Packs durations, oldest first, as the `timing` table stores them.
+pub(crate) fn pack(samples: &[i64]) -> String {
+    samples
+        .iter()
+        .map(|nanos| format!("{nanos:0width$x}", width = SAMPLE_DIGITS))
+        .collect()
+}
+
 /// Unpacks stored samples; a malformed chunk is skipped.
 pub(crate) fn unpack(samples: &str) -> Vec<i64> {
     samples
@@ -44,6 +52,7 @@ mod tests {
     #[test]
     fn unpacks_fixed_width_hex() {
         assert_eq!(unpack("000000000000000a00000000000000ff"), [10, 255]);
+        assert_eq!(pack(&[10, 255]), "000000000000000a00000000000000ff");
         assert_eq!(unpack(""), Vec::<i64>::new());
     }
 

@@ -42,21 +42,28 @@ pub(super) mod sql {
         )
     });
 
+    /// The results whose duration joins the timing history: finished, with
+    /// both timestamps in order. A skip is decided before the test's body
+    /// runs, so its time says nothing and is not recorded.
+    pub static TIMED_RESULT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "status IN {} AND started_at IS NOT NULL AND stopped_at >= started_at",
+            status_codes(|status| status.is_final() && status != Status::Skip),
+        )
+    });
+
     /// Appends each timed result's duration (run ?1, from result ?2 on) to
     /// its history, keeping the newest [`MAX_SAMPLES`]; results are read in
-    /// primary-key (stream) order, so a test run twice appends in order. A
-    /// skip is decided before the test's body runs, so its time says
-    /// nothing and is not recorded. Each sample is 16 hex digits, the width
-    /// `timing` reads.
+    /// primary-key (stream) order, so a test run twice appends in order.
+    /// Each sample is 16 hex digits, the width `timing` reads.
     pub static RECORD_TIMING: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO timing (test_id, profile_id, samples)
              SELECT test_id, profile_id, printf('%016x', stopped_at - started_at) FROM result
-             WHERE run_id = ?1 AND seq >= ?2 AND status IN {}
-               AND started_at IS NOT NULL AND stopped_at >= started_at
+             WHERE run_id = ?1 AND seq >= ?2 AND {}
              ON CONFLICT (test_id, profile_id) DO UPDATE
              SET samples = substr(samples || excluded.samples, -{})",
-            status_codes(|status| status.is_final() && status != Status::Skip),
+            *TIMED_RESULT,
             MAX_SAMPLES * 16
         )
     });
@@ -188,9 +195,13 @@ pub(super) fn insert_run(
     interrupted: bool,
     finished: bool,
 ) -> rusqlite::Result<RunId> {
-    let id: i64 = conn.query_row("SELECT coalesce(max(id) + 1, 0) FROM run", [], |row| {
-        row.get(0)
-    })?;
+    // Past every stored run and every removed one: an id is never reused.
+    let id: i64 = conn.query_row(
+        "SELECT max(coalesce((SELECT max(id) FROM run), -1),
+                    coalesce((SELECT id FROM highest_removed_run), -1)) + 1",
+        [],
+        |row| row.get(0),
+    )?;
     conn.execute(
         "INSERT INTO run (id, recorded_at, partial, interrupted, command,
                           tests_run, failures, skips, finished)

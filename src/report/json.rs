@@ -120,6 +120,28 @@ pub struct RunTest {
     pub duration: Option<f64>,
 }
 
+/// `history list --json`: every stored run, oldest first.
+#[derive(Debug, Serialize)]
+pub struct HistoryDoc {
+    pub version: u32,
+    pub runs: Vec<HistoryRun>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryRun {
+    pub id: i64,
+    /// Unix seconds when the run was stored.
+    pub recorded_at: i64,
+    pub partial: bool,
+    pub interrupted: bool,
+    pub finished: bool,
+    pub command: Option<String>,
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Seconds, by the stream's clock.
+    pub duration: Option<f64>,
+}
+
 /// `slowest --json`.
 #[derive(Debug, Serialize)]
 pub struct SlowestDoc {
