@@ -170,3 +170,188 @@ fn rebuild_failing(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute(&sql, [])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Profile, RunCounts, TestResult};
+    use crate::repo::RunEnd;
+    use crate::repo::tests::{failing, live_run, result, store, store_batch, timing_samples};
+
+    fn pass(id: &str, took: i64) -> (TestResult, Profile) {
+        (result(id, Status::Success, 0, took), Profile::default())
+    }
+
+    fn fail(id: &str) -> (TestResult, Profile) {
+        (result(id, Status::Fail, 0, 1), Profile::default())
+    }
+
+    fn failing_ids(repo: &Repository) -> Vec<String> {
+        failing(repo).into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// The failing table as stored, pointers included.
+    fn failing_rows(repo: &Repository) -> Vec<(i64, i64, i64, i64)> {
+        let mut stmt = repo
+            .conn
+            .prepare("SELECT test_id, profile_id, run_id, seq FROM failing ORDER BY 1, 2")
+            .unwrap();
+        stmt.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn removing_the_last_run_takes_back_what_it_said() {
+        let mut repo = Repository::in_memory().unwrap();
+        store(&mut repo, false, &[fail("a"), pass("b", 100)]);
+        // The last run clears a's failure and fails b.
+        let last = store(&mut repo, false, &[pass("a", 5), fail("b")]);
+        assert_eq!(failing_ids(&repo), ["b"]);
+        repo.remove_runs(&[last]).unwrap();
+        assert_eq!(failing_ids(&repo), ["a"]);
+        assert_eq!(timing_samples(&repo, "a", &Profile::default()), [1]);
+        assert_eq!(timing_samples(&repo, "b", &Profile::default()), [100]);
+        assert_eq!(repo.latest_run().unwrap().unwrap().id, RunId(0));
+        assert_eq!(repo.run_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn removing_the_oldest_runs_keeps_only_what_later_runs_say() {
+        let mut repo = Repository::in_memory().unwrap();
+        let first = store(&mut repo, false, &[fail("a"), fail("b"), pass("c", 7)]);
+        // A partial run that passes b and says nothing of a.
+        store(&mut repo, true, &[pass("b", 3), fail("d")]);
+        assert_eq!(failing_ids(&repo), ["a", "d"]);
+        repo.remove_runs(&[first]).unwrap();
+        // a's failure was the first run's word alone; d's is the second's.
+        assert_eq!(failing_ids(&repo), ["d"]);
+        let dropped = failing_rows(&repo);
+        // What dropping the first run's word left is what the remaining
+        // runs, replayed, say.
+        rebuild_failing(&repo.conn).unwrap();
+        assert_eq!(failing_rows(&repo), dropped);
+        assert_eq!(
+            timing_samples(&repo, "c", &Profile::default()),
+            Vec::<i64>::new()
+        );
+        assert_eq!(timing_samples(&repo, "b", &Profile::default()), [3]);
+    }
+
+    #[test]
+    fn a_run_removed_from_between_others_gives_back_what_it_hid() {
+        let mut repo = Repository::in_memory().unwrap();
+        store(&mut repo, false, &[fail("a"), pass("b", 1)]);
+        // A full run that passes a, then a partial one that fails b.
+        let middle = store(&mut repo, false, &[pass("a", 1), pass("b", 1)]);
+        store(&mut repo, true, &[fail("b")]);
+        assert_eq!(failing_ids(&repo), ["b"]);
+        repo.remove_runs(&[middle]).unwrap();
+        assert_eq!(failing_ids(&repo), ["a", "b"]);
+    }
+
+    #[test]
+    fn the_failing_set_made_again_is_the_one_the_runs_left() {
+        let mut repo = Repository::in_memory().unwrap();
+        let py311 = Profile::new(["py311".to_owned()]);
+        let py312 = Profile::new(["py312".to_owned()]);
+        let on = |(result, _): (TestResult, Profile), profile: &Profile| (result, profile.clone());
+        store(
+            &mut repo,
+            false,
+            &[on(fail("a"), &py311), on(fail("a"), &py312)],
+        );
+        store(
+            &mut repo,
+            false,
+            &[on(pass("a", 1), &py312), on(fail("b"), &py312)],
+        );
+        store(
+            &mut repo,
+            true,
+            &[on(fail("c"), &py311), on(pass("b", 1), &py312)],
+        );
+        store(
+            &mut repo,
+            true,
+            &[on(fail("d"), &py311), on(pass("d", 1), &py311)],
+        );
+        let kept = failing_rows(&repo);
+        rebuild_failing(&repo.conn).unwrap();
+        assert_eq!(failing_rows(&repo), kept);
+        assert_eq!(
+            failing(&repo),
+            [("a".into(), "py311".into()), ("c".into(), "py311".into())]
+        );
+    }
+
+    #[test]
+    fn the_timing_history_is_made_again_from_the_remaining_runs() {
+        let mut repo = Repository::in_memory().unwrap();
+        let runs: Vec<RunId> = (1..=10)
+            .map(|took| store(&mut repo, false, &[pass("t", took)]))
+            .collect();
+        let none = Profile::default();
+        assert_eq!(
+            timing_samples(&repo, "t", &none),
+            (3..=10).collect::<Vec<_>>()
+        );
+        repo.remove_runs(&runs[8..]).unwrap();
+        // The two oldest durations come back: the newest 8 that remain.
+        assert_eq!(
+            timing_samples(&repo, "t", &none),
+            (1..=8).collect::<Vec<_>>()
+        );
+        repo.remove_runs(&runs[..7]).unwrap();
+        assert_eq!(timing_samples(&repo, "t", &none), [8]);
+    }
+
+    #[test]
+    fn an_unknown_id_removes_nothing() {
+        let mut repo = Repository::in_memory().unwrap();
+        let run = store(&mut repo, false, &[fail("a")]);
+        let err = repo.remove_runs(&[run, RunId(7)]).unwrap_err();
+        assert_eq!(err.to_string(), "no run with id 7");
+        assert_eq!(repo.run_count().unwrap(), 1);
+        assert_eq!(failing_ids(&repo), ["a"]);
+    }
+
+    #[test]
+    fn a_removed_id_is_never_given_again() {
+        let mut repo = Repository::in_memory().unwrap();
+        store(&mut repo, false, &[pass("a", 1)]);
+        let second = store(&mut repo, false, &[pass("a", 1)]);
+        repo.remove_runs(&[second]).unwrap();
+        assert_eq!(store(&mut repo, false, &[pass("a", 1)]), RunId(2));
+        let every: Vec<RunId> = repo.runs().unwrap().iter().map(|r| r.id).collect();
+        repo.remove_runs(&every).unwrap();
+        assert_eq!(store(&mut repo, false, &[pass("a", 1)]), RunId(3));
+    }
+
+    #[test]
+    fn a_run_removed_while_it_is_stored_stops_storing() {
+        let project = tempfile::tempdir().unwrap();
+        Repository::init(project.path()).unwrap();
+        let mut live = live_run(project.path(), false);
+        let mut counts = RunCounts::default();
+        store_batch(
+            &mut live,
+            &[result("a", Status::Success, 0, 1)],
+            &mut counts,
+        );
+        let mut other = Repository::open(project.path()).unwrap();
+        let run = other.latest_run().unwrap().unwrap().id;
+        other.remove_runs(&[run]).unwrap();
+        let err = live.batch().err().expect("the run is gone");
+        assert_eq!(
+            err.to_string(),
+            format!("run {run} was removed (`testr history remove`) while it was being stored")
+        );
+        let err = live.finish(RunEnd::default()).unwrap_err();
+        assert!(matches!(err, Error::RunRemoved(id) if id == run.0), "{err}");
+        assert_eq!(other.run_count().unwrap(), 0);
+    }
+}

@@ -6,7 +6,7 @@ use super::open::DATABASE_FILE;
 use super::*;
 use crate::model::{Attachment, Profile, RunCounts, RunId, Status, TestId, TestResult};
 
-fn result(id: &str, status: Status, start: i64, stop: i64) -> TestResult {
+pub(super) fn result(id: &str, status: Status, start: i64, stop: i64) -> TestResult {
     TestResult {
         id: TestId(id.into()),
         status,
@@ -18,7 +18,11 @@ fn result(id: &str, status: Status, start: i64, stop: i64) -> TestResult {
     }
 }
 
-fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]) -> RunId {
+pub(super) fn store(
+    repo: &mut Repository,
+    partial: bool,
+    results: &[(TestResult, Profile)],
+) -> RunId {
     let mut writer = repo
         .begin_run(&RunMeta {
             partial,
@@ -36,7 +40,7 @@ fn store(repo: &mut Repository, partial: bool, results: &[(TestResult, Profile)]
 }
 
 /// The recent durations (ns, oldest first) of a test under a profile.
-fn timing_samples(repo: &Repository, test: &str, profile: &Profile) -> Vec<i64> {
+pub(super) fn timing_samples(repo: &Repository, test: &str, profile: &Profile) -> Vec<i64> {
     let samples: Option<String> = repo
         .conn
         .query_row(
@@ -51,7 +55,7 @@ fn timing_samples(repo: &Repository, test: &str, profile: &Profile) -> Vec<i64> 
     samples.map(|s| timing::unpack(&s)).unwrap_or_default()
 }
 
-fn failing(repo: &Repository) -> Vec<(String, String)> {
+pub(super) fn failing(repo: &Repository) -> Vec<(String, String)> {
     repo.failing_ids()
         .unwrap()
         .into_iter()
@@ -306,7 +310,7 @@ fn status_lists_come_from_the_statuses() {
 
 /// A run stored as it goes, in a repository on disk, so that other
 /// connections can look at it meanwhile.
-fn live_run(project: &std::path::Path, partial: bool) -> LiveRun {
+pub(super) fn live_run(project: &std::path::Path, partial: bool) -> LiveRun {
     let meta = RunMeta {
         partial,
         command: Some("testr run".into()),
@@ -318,7 +322,7 @@ fn live_run(project: &std::path::Path, partial: bool) -> LiveRun {
         .unwrap()
 }
 
-fn store_batch(live: &mut LiveRun, results: &[TestResult], counts: &mut RunCounts) {
+pub(super) fn store_batch(live: &mut LiveRun, results: &[TestResult], counts: &mut RunCounts) {
     let mut batch = live.batch().unwrap();
     for result in results {
         counts.add(result.status, false);
