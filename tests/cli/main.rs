@@ -22,3 +22,4 @@ mod reliability;
 mod run;
 mod shown_ids;
 mod stored_as_it_goes;
+mod trace;
