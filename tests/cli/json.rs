@@ -210,3 +210,50 @@ fn the_example_plan_follows_the_plan_schema() {
     let plan = validated("plan", &std::fs::read_to_string(example).unwrap());
     assert_eq!(plan["segments"][0]["exclusive"], serde_json::json!(true));
 }
+
+#[test]
+fn history_list_json_has_every_run_oldest_first() {
+    let project = Project::new();
+    assert_eq!(
+        validated(
+            "history",
+            &project
+                .testr(["history", "list", "--json"])
+                .run()
+                .success()
+                .stdout()
+        )["runs"],
+        serde_json::json!([])
+    );
+    project.load(&Stream::new().test("a", Status::Fail, 5).bytes(), 1);
+    project
+        .testr(["load", "--partial"])
+        .stdin(&Stream::new().test("a", Status::Success, 7).bytes())
+        .run()
+        .success();
+    let doc = validated(
+        "history",
+        &project
+            .testr(["history", "list", "--json"])
+            .run()
+            .success()
+            .stdout(),
+    );
+    let runs = doc["runs"].as_array().unwrap();
+    let summary: Vec<(i64, i64, bool, f64)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["id"].as_i64().unwrap(),
+                run["failures"].as_i64().unwrap(),
+                run["partial"].as_bool().unwrap(),
+                run["duration"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(summary, [(0, 1, false, 0.005), (1, 0, true, 0.007)]);
+    assert!(
+        runs.iter()
+            .all(|run| run["finished"] == true && run["interrupted"] == false)
+    );
+}

@@ -5,6 +5,7 @@ mod bad_input;
 mod end_to_end;
 mod existing_projects;
 mod harness;
+mod history;
 mod id_file;
 mod import;
 mod interop;
