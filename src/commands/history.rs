@@ -10,7 +10,7 @@ use crate::config::{Config, Retention, parse_age};
 use crate::exit_codes;
 use crate::model::{RunId, RunState};
 use crate::repo::{Repository, RunSummary};
-use crate::report::json::{self, HistoryDoc, HistoryRun};
+use crate::report::json::{self, HistoryDoc};
 use crate::report::{HistoryRow, write_history};
 
 /// The word `history remove` takes for every run, as stestr's does.
@@ -30,7 +30,10 @@ fn list(ctx: &mut Context<'_>, args: &HistoryListArgs) -> anyhow::Result<u8> {
     if args.json {
         let doc = HistoryDoc {
             version: json::VERSION,
-            runs: runs.iter().map(history_run).collect(),
+            runs: runs
+                .iter()
+                .map(|run| last::run_header(run, run.counts, run.duration_nanos()))
+                .collect(),
         };
         json::write_json(ctx.stdout, &doc)?;
     } else {
@@ -144,19 +147,6 @@ fn history_row(run: &RunSummary) -> HistoryRow {
         counts: run.counts,
         duration: run.duration_nanos(),
         state: RunState::of(run.partial, run.interrupted, run.finished),
-    }
-}
-
-fn history_run(run: &RunSummary) -> HistoryRun {
-    HistoryRun {
-        id: run.id.0,
-        recorded_at: run.recorded_at,
-        partial: run.partial,
-        interrupted: run.interrupted,
-        finished: run.finished,
-        command: run.command.clone(),
-        counts: run.counts.into(),
-        duration: run.duration_nanos().map(json::seconds),
     }
 }
 

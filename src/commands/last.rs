@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::exit_codes;
 use crate::model::{Profile, RunCounts, RunId, TimeSpan};
 use crate::repo::{Repository, RunSummary};
-use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunTest};
+use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunHeader, RunTest};
 use crate::report::{JunitReport, SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
@@ -221,19 +221,27 @@ fn last_doc(
     Ok(LastDoc {
         version: json::VERSION,
         run: RunDoc {
-            id: run.id.0,
-            recorded_at: run.recorded_at,
-            partial: run.partial,
-            interrupted: run.interrupted,
-            finished: run.finished,
-            command: run.command.clone(),
-            counts: summary.counts.into(),
-            duration: summary.duration.map(json::seconds),
+            header: run_header(run, summary.counts, summary.duration),
             profiles,
             segments: repo.run_segments(run.id)?.iter().map(Into::into).collect(),
         },
         tests,
     })
+}
+
+/// What JSON says of `run`, with these counts and time (the run's own,
+/// or a profile's of it).
+pub(super) fn run_header(run: &RunSummary, counts: RunCounts, duration: Option<i64>) -> RunHeader {
+    RunHeader {
+        id: run.id.0,
+        recorded_at: run.recorded_at,
+        partial: run.partial,
+        interrupted: run.interrupted,
+        finished: run.finished,
+        command: run.command.clone(),
+        counts: counts.into(),
+        duration: duration.map(json::seconds),
+    }
 }
 
 /// 1 when the counts have failures, in every output mode.

@@ -41,12 +41,7 @@ impl<'a> Recorder<'a> {
         } else {
             Echo::Failures(out)
         };
-        Recorder {
-            config,
-            echo,
-            counts: RunCounts::default(),
-            per_profile: BTreeMap::new(),
-        }
+        Recorder::echoing(config, echo)
     }
 
     /// Echoes a line per test to `out` (`--trace`).
@@ -55,9 +50,13 @@ impl<'a> Recorder<'a> {
         out: &'a mut dyn Write,
         options: TraceOptions,
     ) -> Recorder<'a> {
+        Recorder::echoing(config, Echo::Trace(TraceReport::new(out, options)))
+    }
+
+    fn echoing(config: &'a Config, echo: Echo<'a>) -> Recorder<'a> {
         Recorder {
             config,
-            echo: Echo::Trace(TraceReport::new(out, options)),
+            echo,
             counts: RunCounts::default(),
             per_profile: BTreeMap::new(),
         }

@@ -144,6 +144,7 @@ mod tests {
         assert_eq!(nearest("timout", TESTR_DEFAULT), Some("timeout"));
         assert_eq!(nearest("tiemout", TESTR_DEFAULT), Some("timeout"));
         assert_eq!(nearest("test_paht", STESTR), Some("test_path"));
+        assert_eq!(nearest("history_kep", TESTR_DEFAULT), Some("history_keep"));
         assert_eq!(nearest("colour", TESTR_DEFAULT), None);
     }
 

@@ -44,20 +44,8 @@ pub struct LastDoc {
 
 #[derive(Debug, Serialize)]
 pub struct RunDoc {
-    pub id: i64,
-    /// Unix seconds when the run was stored.
-    pub recorded_at: i64,
-    pub partial: bool,
-    /// Ctrl-C stopped the run: it holds what finished.
-    pub interrupted: bool,
-    /// The run reached its end; a run testr was killed during is not
-    /// finished, and holds the tests stored until then.
-    pub finished: bool,
-    pub command: Option<String>,
     #[serde(flatten)]
-    pub counts: Counts,
-    /// Seconds, by the stream's clock.
-    pub duration: Option<f64>,
+    pub header: RunHeader,
     pub profiles: Vec<ProfileCounts>,
     /// The segments of a planned run, in the order they ran.
     pub segments: Vec<SegmentDoc>,
@@ -120,26 +108,30 @@ pub struct RunTest {
     pub duration: Option<f64>,
 }
 
-/// `history list --json`: every stored run, oldest first.
+/// What `last --json` and `history list --json` say of every run.
 #[derive(Debug, Serialize)]
-pub struct HistoryDoc {
-    pub version: u32,
-    pub runs: Vec<HistoryRun>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HistoryRun {
+pub struct RunHeader {
     pub id: i64,
     /// Unix seconds when the run was stored.
     pub recorded_at: i64,
     pub partial: bool,
+    /// Ctrl-C stopped the run: it holds what finished.
     pub interrupted: bool,
+    /// The run reached its end; a run testr was killed during is not
+    /// finished, and holds the tests stored until then.
     pub finished: bool,
     pub command: Option<String>,
     #[serde(flatten)]
     pub counts: Counts,
     /// Seconds, by the stream's clock.
     pub duration: Option<f64>,
+}
+
+/// `history list --json`: every stored run, oldest first.
+#[derive(Debug, Serialize)]
+pub struct HistoryDoc {
+    pub version: u32,
+    pub runs: Vec<RunHeader>,
 }
 
 /// `slowest --json`.
