@@ -284,3 +284,19 @@ pub struct SegmentRun {
     /// From its first test handed out to its last test finished.
     pub duration: Duration,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_did_not_finish_says_so_first() {
+        assert_eq!(RunState::of(false, false, true), RunState::Full);
+        assert_eq!(RunState::of(true, false, true), RunState::Partial);
+        // An interrupted run is stored as partial too.
+        assert_eq!(RunState::of(true, true, true), RunState::Interrupted);
+        // A run stored as it goes is partial until its end.
+        assert_eq!(RunState::of(true, false, false), RunState::NotFinished);
+        assert_eq!(RunState::of(true, true, false), RunState::NotFinished);
+    }
+}
