@@ -211,6 +211,32 @@ impl Project {
             .run()
             .status(expected_status)
     }
+
+    /// Snapshot settings that redact what changes from one test run to the
+    /// next in this project's output: its temporary path, the source tree's
+    /// path, the hash in the worker cache's name, and with
+    /// [`Durations::Redacted`] every duration. Bind them around
+    /// `insta::assert_snapshot!` (`let _r = p.redactions(..).bind_to_scope();`).
+    pub fn redactions(&self, durations: Durations) -> insta::Settings {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.add_filter(&regex::escape(env!("CARGO_MANIFEST_DIR")), "[SOURCE]");
+        settings.add_filter(&regex::escape(&self.path().to_string_lossy()), "[PROJECT]");
+        settings.add_filter(r"python-worker-[0-9a-f]+", "python-worker-[HASH]");
+        if durations == Durations::Redacted {
+            settings.add_filter(r"[+-]?\b\d+\.\d+s\b", "[DURATION]");
+        }
+        settings
+    }
+}
+
+/// Whether a snapshot keeps the durations in an output: exact for streams
+/// with fixed timestamps (`load`), redacted for tests that really ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durations {
+    Exact,
+    Redacted,
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -317,6 +343,20 @@ impl Finished {
             self.stderr()
         );
         self
+    }
+
+    /// Everything a person saw, for a snapshot: the exit status, then
+    /// stdout and stderr whole.
+    pub fn transcript(&self) -> String {
+        let status = match self.output.status.code() {
+            Some(code) => code.to_string(),
+            None => format!("{:?}", self.output.status),
+        };
+        format!(
+            "status: {status}\n--- stdout\n{}--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        )
     }
 
     pub fn success(self) -> Finished {

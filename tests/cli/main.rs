@@ -22,5 +22,6 @@ mod read_only;
 mod reliability;
 mod run;
 mod shown_ids;
+mod snapshots;
 mod stored_as_it_goes;
 mod trace;
