@@ -304,6 +304,75 @@ fn list_tests_with_a_filter() {
     assert_shown!(project, Durations::Exact, finished);
 }
 
+// profiles
+
+/// A project whose results are kept per Python version, with one run of
+/// two tests on each: `test_a` fails on py311 only.
+fn project_with_two_profiles() -> Project {
+    let project = Project::with_config(PROFILE_TAGS);
+    project.load(&two_profiles(), 1);
+    project
+}
+
+const PROFILE_TAGS: &str = "[DEFAULT]\nprofile_tags = py311 py312\n";
+
+fn two_profiles() -> Vec<u8> {
+    Stream::new()
+        .test_with_tags("pkg.T.test_a", Status::Fail, 300, &["py311"])
+        .test_with_tags("pkg.T.test_b", Status::Success, 100, &["py311"])
+        .test_with_tags("pkg.T.test_a", Status::Success, 200, &["py312"])
+        .test_with_tags("pkg.T.test_b", Status::Success, 400, &["py312"])
+        .bytes()
+}
+
+#[test]
+fn load_with_profiles() {
+    let project = Project::with_config(PROFILE_TAGS);
+    let finished = project.testr(["load"]).stdin(&two_profiles()).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn last_of_one_profile() {
+    let project = project_with_two_profiles();
+    let finished = project.testr(["last", "--profile", "py311"]).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn last_with_several_profiles() {
+    let project = project_with_two_profiles();
+    assert_shown!(project, Durations::Exact, project.testr(["last"]).run());
+}
+
+#[test]
+fn last_profiles() {
+    let project = project_with_two_profiles();
+    let finished = project.testr(["last", "--profiles"]).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn failing_of_one_profile() {
+    let project = project_with_two_profiles();
+    let finished = project.testr(["failing", "--profile", "py311"]).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn slowest_of_one_profile() {
+    let project = project_with_two_profiles();
+    let finished = project.testr(["slowest", "--profile", "py312"]).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn an_unknown_profile() {
+    let project = project_with_two_profiles();
+    let finished = project.testr(["failing", "--profile", "py39"]).run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
 // import
 
 #[test]
@@ -317,6 +386,27 @@ fn import_with_damaged_runs() {
 }
 
 // the command line
+
+#[test]
+fn junit_to_a_path_that_cannot_be_written() {
+    let project = Project::new();
+    project.load(&twelve_tests(), 1);
+    let finished = project
+        .testr(["last", "--junit"])
+        .arg(project.path().join("missing/junit.xml"))
+        .run();
+    assert_shown!(project, Durations::Exact, finished);
+}
+
+#[test]
+fn a_load_list_that_does_not_exist() {
+    let project = fake_project(&FAKE_IDS, "");
+    let finished = project
+        .testr(["run", "--load-list"])
+        .arg(project.path().join("missing.txt"))
+        .run();
+    assert_shown!(project, Durations::Exact, finished);
+}
 
 #[test]
 fn an_unknown_option() {
