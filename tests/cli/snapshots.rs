@@ -288,6 +288,22 @@ fn run_whose_worker_cannot_start() {
 }
 
 #[test]
+fn run_whose_worker_exits_mid_test() {
+    let project = fake_project(&["fake.pass_1", "fake.exit-3_2", "fake.pass_3"], "");
+    let finished = project.testr(["run", "--concurrency", "1"]).run();
+    assert_shown!(project, Durations::Redacted, finished);
+}
+
+#[test]
+fn run_with_a_test_that_times_out() {
+    let project = fake_project(&["fake.hang_1"], "");
+    let finished = project
+        .testr(["run", "--concurrency", "1", "--timeout", "1"])
+        .run();
+    assert_shown!(project, Durations::Redacted, finished);
+}
+
+#[test]
 fn list_tests() {
     let project = fake_project(&FAKE_IDS, "");
     assert_shown!(
