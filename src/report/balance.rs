@@ -20,10 +20,13 @@ pub fn write_balance(out: &mut dyn Write, workers: &[WorkerBalance]) -> io::Resu
         .map(|w| format!("worker-{} {:.3}s", w.slot, idle(w)))
         .collect::<Vec<_>>()
         .join(", ");
+    let count = match workers.len() {
+        1 => "1 worker".to_owned(),
+        n => format!("{n} workers"),
+    };
     writeln!(
         out,
-        "Worker balance: {} workers, idle at the end {least:.3}s to {most:.3}s ({each})",
-        workers.len()
+        "Worker balance: {count}, idle at the end {least:.3}s to {most:.3}s ({each})"
     )
 }
 
@@ -103,6 +106,12 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "Worker balance: 2 workers, idle at the end 0.000s to 0.031s \
              (worker-0 0.031s, worker-1 0.000s)\n"
+        );
+        let mut out = Vec::new();
+        write_balance(&mut out, &workers[1..]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Worker balance: 1 worker, idle at the end 0.000s to 0.000s (worker-1 0.000s)\n"
         );
     }
 }
