@@ -58,16 +58,18 @@ impl Dispatcher {
         mut process: Process,
         status: ExitStatus,
     ) -> Result<(), RunError> {
-        if self.interrupt.is_some() {
+        let Phase::Listing(listening) = std::mem::replace(&mut process.phase, Phase::Finishing)
+        else {
+            // Stopped by a signal: the run needs its listing no more.
             return Ok(());
-        }
+        };
         self.startups
             .observe_listing(process.profile, process.spawned_at.elapsed());
-        let mut listing = process.listing.take().unwrap_or_default();
+        let mut listing = listening.listing;
         if listing.is_empty() {
             // A plain list of ids, one a line, is a listing too.
             listing = Listing::of_ids(
-                String::from_utf8_lossy(&process.listing_text)
+                String::from_utf8_lossy(&listening.text)
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
@@ -100,17 +102,19 @@ impl Dispatcher {
         if let Some(slot) = process.slot {
             self.slots[slot].process = None;
         }
-        let interrupted = self.interrupt.is_some();
-        if process.listing.is_some() && !interrupted && process.killed.is_none() {
-            // It never finished listing: the command itself is broken.
-            return Err(RunError::Listing {
-                command: process.command.clone(),
-                status: process::describe(status),
-                stderr: process.stderr_tail(),
-            });
-        }
-        let asked_to_finish = process.kind == Kind::Batch || process.stdin.is_none();
-        let clean = status.success() && process.killed.is_none() && asked_to_finish;
+        let verdict = process.verdict(status);
+        let stopped = match verdict {
+            Verdict::Unlisted => {
+                // It never finished listing: the command itself is broken.
+                return Err(RunError::Listing {
+                    command: process.command.clone(),
+                    status: process::describe(status),
+                    stderr: process.stderr_tail(),
+                });
+            }
+            Verdict::Stopped => true,
+            Verdict::Finished | Verdict::Died | Verdict::TimedOut => false,
+        };
         let ending = self.ending(&process, status);
         let mut blamed = false;
         let mut collected = Vec::new();
@@ -118,8 +122,8 @@ impl Dispatcher {
         for mut c in collected {
             if let Collected::Test(result) = &mut c {
                 if result.status == Status::InProgress {
-                    if interrupted {
-                        // It did not finish: an interrupted run keeps only what did.
+                    if stopped {
+                        // It did not finish: a stopped run keeps only what did.
                         continue;
                     }
                     result.status = Status::Fail;
@@ -131,12 +135,12 @@ impl Dispatcher {
             }
             self.collected(&mut process, c);
         }
-        if interrupted {
+        if stopped {
             return Ok(());
         }
         let profile = &mut self.profiles[process.profile];
         if let ListingState::RunningAhead(ahead) = &mut profile.listing {
-            if !clean || !process.assigned.is_empty() {
+            if verdict != Verdict::Finished || !process.assigned.is_empty() {
                 ahead.ended.push((process, status, blamed));
                 return Ok(());
             }
@@ -154,8 +158,7 @@ impl Dispatcher {
         status: ExitStatus,
         mut blamed: bool,
     ) -> Result<(), RunError> {
-        let asked_to_finish = process.kind == Kind::Batch || process.stdin.is_none();
-        let clean = status.success() && process.killed.is_none() && asked_to_finish;
+        let verdict = process.verdict(status);
         let ending = self.ending(&process, status);
         let gone = &self.profiles[process.profile].gone;
         let (gone, unstarted): (Vec<_>, Vec<_>) = process
@@ -163,7 +166,7 @@ impl Dispatcher {
             .take_unstarted()
             .into_iter()
             .partition(|a| gone.contains(&a.id));
-        if !clean && !gone.is_empty() && process.killed.is_none() {
+        if verdict == Verdict::Died && !gone.is_empty() {
             // It was given tests that were gone from the project: that, not
             // a test, is what it failed on. The rest run again.
             self.emit(RunEvent::Notice(format!(
@@ -178,8 +181,8 @@ impl Dispatcher {
             self.requeue(&process, ids);
             return Ok(());
         }
-        if !clean && !unstarted.is_empty() {
-            if !self.any_results && process.killed.is_none() {
+        if verdict != Verdict::Finished && !unstarted.is_empty() {
+            if !self.any_results && verdict == Verdict::Died {
                 return Err(RunError::NoResults {
                     command: process.command.clone(),
                     status: process::describe(status),
@@ -216,7 +219,8 @@ impl Dispatcher {
                 unstarted[0].id
             )));
         }
-        if !status.success() && process.killed.is_none() && !blamed && process.failures == 0 {
+        let failed = verdict == Verdict::Died && !status.success();
+        if failed && !blamed && process.failures == 0 {
             if !self.any_results {
                 return Err(RunError::NoResults {
                     command: process.command.clone(),
@@ -245,16 +249,14 @@ impl Dispatcher {
     /// Why a process ended, to explain the failures testr gives its tests.
     pub(super) fn ending(&self, process: &Process, status: ExitStatus) -> Ending {
         let name = process.worker_name();
-        let headline = match &process.killed {
+        let headline = match process.kill() {
             Some(Kill::Timeout { after }) => format!(
                 "Timed out: testr killed {name} (`{}`) after {} s without progress",
                 process.command,
                 after.as_secs_f64()
             ),
-            Some(Kill::Interrupt) => match self.interrupt.as_ref().map(|i| i.signal) {
-                Some(StopSignal::Interrupt) | None => format!("{name} was stopped by Ctrl-C"),
-                Some(signal) => format!("{name} was stopped by {}", signal.name()),
-            },
+            Some(Kill::Signal(StopSignal::Interrupt)) => format!("{name} was stopped by Ctrl-C"),
+            Some(Kill::Signal(signal)) => format!("{name} was stopped by {}", signal.name()),
             None => format!(
                 "{name} (`{}`) {}",
                 process.command,

@@ -27,7 +27,7 @@ impl Dispatcher {
         let least_queued = self
             .processes
             .values()
-            .filter(|p| p.kind == Kind::Worker && p.listing.is_none() && p.stdin.is_some())
+            .filter(|p| p.is_running())
             .map(|p| p.assigned.ahead().nanos(self.scheduler.cost(p.profile)))
             .min();
         coalesce_pause(least_queued)
@@ -52,11 +52,7 @@ impl Dispatcher {
         let profile = process.profile;
         // A worker gets tests once it has listed its own: until then it
         // could not start them, while another worker could.
-        if process.kind != Kind::Worker
-            || process.stdin.is_none()
-            || process.listing.is_some()
-            || !self.profiles[profile].listing.is_done()
-        {
+        if !process.is_running() || !self.profiles[profile].listing.is_done() {
             return;
         }
         if process.assigned.is_empty() && self.at_limit() {
@@ -115,12 +111,12 @@ impl Dispatcher {
                 process.assigned.push(test, estimate);
             }
         }
-        if let (Some(stdin), false) = (&process.stdin, lines.is_empty()) {
+        if let (Phase::Running(stdin), false) = (&process.phase, lines.is_empty()) {
             let _ = stdin.send(lines);
         }
         if process.assigned.is_empty() && !self.scheduler.has_work(profile) {
             // Closing stdin is how a worker is told to finish.
-            process.stdin = None;
+            process.tell_to_finish();
         }
     }
 

@@ -5,6 +5,7 @@
 mod ending;
 mod handout;
 mod output;
+mod phase;
 mod segments;
 mod stopping;
 
@@ -34,6 +35,7 @@ use crate::collect::{Collected, Collector};
 use crate::config::{ClassicCommand, DEFAULT_LIST_TIMEOUT, Launch};
 use crate::model::{Attachment, SegmentRun, Status, TestId, TestResult};
 use crate::subunit::{Decoder, Item, Packet};
+use phase::{Kill, Kind, Listening, Phase, Process, Verdict};
 
 /// The file a worker sends, with no test id, when its listing is complete
 /// (docs/worker-protocol.md).
@@ -90,16 +92,6 @@ pub async fn dispatch(
     outcome
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A long-lived worker (docs/worker-protocol.md).
-    Worker,
-    /// A classic command running a batch of ids (or everything).
-    Batch,
-    /// A classic command listing the tests.
-    Lister,
-}
-
 enum ListingState {
     NotStarted,
     Running,
@@ -146,69 +138,6 @@ struct Slot {
     used: bool,
     tests: usize,
     last_finish: Option<Instant>,
-}
-
-#[derive(Debug, Clone)]
-enum Kill {
-    Timeout { after: Duration },
-    Interrupt,
-}
-
-struct Process {
-    kind: Kind,
-    profile: usize,
-    slot: Option<usize>,
-    command: String,
-    pid: i32,
-    stdin: Option<UnboundedSender<Vec<u8>>>,
-    /// What it listed so far, while the process is listing.
-    listing: Option<Listing>,
-    /// Text a classic lister wrote: a plain list of ids, if no packets came.
-    listing_text: Vec<u8>,
-    decoder: Decoder,
-    collector: Collector,
-    assigned: Assignments,
-    /// Since when the process has owed us progress (a test starting or
-    /// finishing): the timeout runs from here.
-    clock: Option<Instant>,
-    /// When its last test finished, by its own timestamp (ns since the
-    /// epoch): the gap to the next start is the worker's overhead.
-    last_stop: Option<i64>,
-    spawned_at: Instant,
-    /// Whether a batch has yet to report its first test: the time until
-    /// then is what starting it cost.
-    awaiting_first_test: bool,
-    /// Whether the worker tears fixtures down by the test it runs next
-    /// (its listing's marker said so): it is kept a test queued behind the
-    /// one it runs.
-    wants_next: bool,
-    killed: Option<Kill>,
-    stderr: Vec<u8>,
-    stdout_open: bool,
-    stderr_open: bool,
-    exit: Option<ExitStatus>,
-    results: usize,
-    failures: usize,
-    /// The `$IDFILE` of a batch, deleted with the process.
-    _id_file: Option<tempfile::TempPath>,
-}
-
-impl Process {
-    fn is_done(&self) -> bool {
-        self.exit.is_some() && !self.stdout_open && !self.stderr_open
-    }
-
-    fn worker_name(&self) -> String {
-        match self.slot {
-            Some(slot) => format!("worker-{slot}"),
-            None => "the test command".to_owned(),
-        }
-    }
-
-    /// The last lines of its stderr, for a message.
-    fn stderr_tail(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).trim_end().to_owned()
-    }
 }
 
 struct Interrupt {
@@ -590,7 +519,7 @@ impl Dispatcher {
                 p.profile == profile
                     && p.kind == Kind::Worker
                     && p.slot.is_some()
-                    && p.stdin.is_some()
+                    && p.takes_ids()
                     && p.assigned.is_empty()
             })
             .count()
@@ -714,9 +643,13 @@ impl Dispatcher {
                 slot,
                 command,
                 pid,
-                stdin,
-                listing: matches!(kind, Kind::Worker | Kind::Lister).then(Listing::default),
-                listing_text: Vec::new(),
+                phase: match kind {
+                    Kind::Worker | Kind::Lister => Phase::Listing(Listening {
+                        stdin,
+                        ..Listening::default()
+                    }),
+                    Kind::Batch => Phase::Finishing,
+                },
                 decoder: Decoder::new(),
                 collector: Collector::new(tags),
                 clock: (kind == Kind::Batch).then_some(now),
@@ -725,11 +658,9 @@ impl Dispatcher {
                 awaiting_first_test: kind == Kind::Batch,
                 wants_next: false,
                 assigned,
-                killed: None,
                 stderr: Vec::new(),
-                stdout_open: true,
-                stderr_open: true,
                 exit: None,
+                open_pipes: 2,
                 results: 0,
                 failures: 0,
                 _id_file: id_file,

@@ -17,7 +17,7 @@ impl Dispatcher {
                     }
                 }
             }
-            Output::StdoutClosed => process.stdout_open = false,
+            Output::StdoutClosed | Output::StderrClosed => process.open_pipes -= 1,
             Output::Stderr(bytes) => {
                 process.stderr.extend_from_slice(&bytes);
                 if process.stderr.len() > STDERR_TAIL {
@@ -26,7 +26,6 @@ impl Dispatcher {
                 }
                 self.emit(RunEvent::Stderr(bytes));
             }
-            Output::StderrClosed => process.stderr_open = false,
             Output::Exited(status) => {
                 process.exit = Some(status);
                 // Whatever the worker left running in its group goes with
@@ -56,7 +55,8 @@ impl Dispatcher {
         process: &mut Process,
         item: Item,
     ) -> Result<Option<Listing>, RunError> {
-        if let Some(listing) = &mut process.listing {
+        let kind = process.kind;
+        if let Some(listening) = process.listening() {
             match &item {
                 Item::Packet(Packet {
                     test_id: Some(id),
@@ -64,7 +64,9 @@ impl Dispatcher {
                     tags,
                     ..
                 }) => {
-                    listing.push(id.clone(), tags.as_deref().unwrap_or_default());
+                    listening
+                        .listing
+                        .push(id.clone(), tags.as_deref().unwrap_or_default());
                     return Ok(None);
                 }
                 Item::Packet(Packet {
@@ -72,17 +74,14 @@ impl Dispatcher {
                     file: Some(file),
                     tags,
                     ..
-                }) if file.name == LISTING_DONE && process.kind == Kind::Worker => {
-                    let listing = process.listing.take().unwrap_or_default();
+                }) if file.name == LISTING_DONE && kind == Kind::Worker => {
+                    let listing = process.listing_done(self.mode == Mode::List);
                     check_listing_count(&process.command, &file.content, listing.ids.len())?;
                     process.wants_next = tags.iter().flatten().any(|t| t == WANTS_NEXT_TAG);
-                    if self.mode == Mode::List {
-                        process.stdin = None;
-                    }
                     return Ok(Some(listing));
                 }
-                Item::Text(text) if process.kind == Kind::Lister => {
-                    process.listing_text.extend_from_slice(text);
+                Item::Text(text) if kind == Kind::Lister => {
+                    listening.text.extend_from_slice(text);
                     return Ok(None);
                 }
                 _ => {}

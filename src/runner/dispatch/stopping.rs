@@ -19,7 +19,7 @@ impl Dispatcher {
 
     pub(super) fn deadline_of(&self, process: &Process) -> Option<Instant> {
         let timeout = self.spec.profiles[process.profile].settings.timeout?;
-        if process.killed.is_some() || process.assigned.is_empty() {
+        if process.kill().is_some() || process.assigned.is_empty() {
             return None;
         }
         process.clock.map(|since| since + timeout)
@@ -27,7 +27,7 @@ impl Dispatcher {
 
     /// When a process that is still listing has taken too long.
     pub(super) fn listing_deadline_of(&self, process: &Process) -> Option<Instant> {
-        if process.killed.is_some() || process.listing.is_none() {
+        if !matches!(process.phase, Phase::Listing(_)) {
             return None;
         }
         Some(process.spawned_at + self.list_timeout(process.profile))
@@ -66,7 +66,7 @@ impl Dispatcher {
                 .settings
                 .timeout
                 .expect("only a process with a timeout is late");
-            process.killed = Some(Kill::Timeout { after });
+            process.stop(Kill::Timeout { after });
             self.groups.kill(process.pid);
             let name = process.worker_name();
             self.emit(RunEvent::Notice(format!(
@@ -103,8 +103,7 @@ impl Dispatcher {
                 self.emit(RunEvent::Notice(notice));
                 self.scheduler.clear();
                 for process in self.processes.values_mut() {
-                    process.stdin = None;
-                    process.killed = Some(Kill::Interrupt);
+                    process.stop(Kill::Signal(signal));
                     self.groups.terminate(process.pid);
                 }
                 self.interrupt = Some(Interrupt {
