@@ -1,7 +1,21 @@
 //! Processes ending: listings taken, crashes explained, unstarted tests
 //! handed back, and the errors that stop a run.
 
-use super::*;
+use std::process::ExitStatus;
+
+use super::dispatcher::Dispatcher;
+use super::phase::{Kill, Kind, Phase, Process, Verdict};
+use super::profiles::{ListingState, grouping};
+use crate::collect::Collected;
+use crate::model::{Attachment, Status, TestId, TestResult};
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, StopSignal};
+use crate::runner::listing::Listing;
+use crate::runner::process;
+use crate::runner::schedule::make_units;
+
+/// The attachment that says why testr failed a test itself.
+const EXPLANATION: &str = "testr";
 
 /// How a process ended, for the explanations of the failures it caused.
 pub(super) struct Ending {
@@ -241,7 +255,7 @@ impl Dispatcher {
     /// Puts tests a process did not start back in the queue, to run next.
     fn requeue(&mut self, process: &Process, ids: Vec<String>) {
         let run = &self.spec.profiles[process.profile];
-        let grouping = handout::grouping(run, &self.profiles[process.profile]);
+        let grouping = grouping(run, &self.profiles[process.profile]);
         let units = make_units(ids, grouping, Some(&run.history.estimates));
         self.scheduler.requeue(process.profile, units);
     }

@@ -1,19 +1,34 @@
 //! Handing out tests: topping up streaming workers as they are about to
 //! run out, and planning a profile once its tests are listed.
 
-use super::*;
+use std::time::Duration;
+
+use rustc_hash::FxHashSet as HashSet;
+use tokio::time::Instant;
+
+use super::dispatcher::{Dispatcher, Mode};
+use super::phase::{Kind, Phase, Process};
+use super::profiles::{Ahead, ListingState, grouping};
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::listing::Listing;
+use crate::runner::process::ProcessId;
+use crate::runner::schedule::{LOOKAHEAD, MAX_AHEAD, UNKNOWN_TAIL_PER_WORKER};
+
+/// The longest the dispatcher leaves output unread, when no worker can run
+/// out of work meanwhile (it pauses for a third of the least work queued: a
+/// timer may oversleep).
+const COALESCE: Duration = Duration::from_millis(1);
+
+/// A shorter pause than this saves too few wake-ups to be worth taking.
+const MIN_COALESCE: Duration = Duration::from_micros(200);
 
 impl Dispatcher {
     /// Whether as many workers hold tests as the current segment allows.
     pub(super) fn at_limit(&self) -> bool {
-        self.scheduler.limit().is_some_and(|limit| {
-            let busy = self
-                .processes
-                .values()
-                .filter(|p| p.slot.is_some() && !p.assigned.is_empty())
-                .count();
-            busy >= limit
-        })
+        self.scheduler
+            .limit()
+            .is_some_and(|limit| self.processes.busy() >= limit)
     }
 
     /// How long the workers' output may be left to pile up in the pipes,
@@ -31,11 +46,6 @@ impl Dispatcher {
             .map(|p| p.assigned.ahead().nanos(self.scheduler.cost(p.profile)))
             .min();
         coalesce_pause(least_queued)
-    }
-
-    /// Tests handed out and not finished, over every worker.
-    pub(super) fn in_flight(&self) -> usize {
-        self.processes.values().map(|p| p.assigned.len()).sum()
     }
 
     /// Gives a streaming worker tests until it holds [`LOOKAHEAD`] of
@@ -72,7 +82,7 @@ impl Dispatcher {
         // tiny tests gets its ids in a few writes, not one per test.
         let refill =
             process.assigned.is_empty() || outstanding < lookahead / 2 || next_owed(unstarted);
-        let unknown_tail = UNKNOWN_TAIL_PER_WORKER * (self.workers_of(profile) + 1);
+        let unknown_tail = UNKNOWN_TAIL_PER_WORKER * (self.processes.workers_of(profile) + 1);
         let mut lines = Vec::new();
         while refill && unstarted < MAX_AHEAD {
             let busy = !process.assigned.is_empty();
@@ -100,7 +110,7 @@ impl Dispatcher {
             if process.assigned.is_empty() {
                 process.clock = Some(Instant::now());
             }
-            self.segment.since.get_or_insert_with(Instant::now);
+            self.segments.started();
             let estimates = &self.spec.profiles[profile].history.estimates;
             for test in unit.ids {
                 let estimate = estimates.get(&test).copied();
@@ -137,8 +147,7 @@ impl Dispatcher {
     /// keep. With a plan, wait for every profile's listing.
     pub(super) fn listed(&mut self, profile: usize, listing: Listing) -> Result<(), RunError> {
         if self.spec.plan.is_some() && self.mode == Mode::Run {
-            self.held_listings[profile] = Some(listing);
-            if self.held_listings.iter().all(Option::is_some) {
+            if self.segments.hold(profile, listing) {
                 self.follow_plan()?;
             }
             return Ok(());
@@ -168,7 +177,7 @@ impl Dispatcher {
         self.profiles[profile].groups = groups;
         let (alone, together): (Vec<String>, Vec<String>) =
             selected.into_iter().partition(|id| exclusive.contains(id));
-        let alone_segment = self.alone_segment();
+        let alone_segment = self.segments.alone();
         let estimates = Some(&self.spec.profiles[profile].history.estimates);
         let grouping = grouping(&self.spec.profiles[profile], &self.profiles[profile]);
         self.scheduler
@@ -203,21 +212,6 @@ impl Dispatcher {
             .into_iter()
             .filter(|id| !ahead.started.contains(id) || queued.contains(id))
             .collect()
-    }
-
-    /// The last segment: the tests a worker said must run with nothing
-    /// else running (`testr-exclusive`), one at a time, after the rest.
-    pub(super) fn alone_segment(&self) -> usize {
-        self.segments.len() - 1
-    }
-}
-
-/// What makes a unit of a profile's tests: its `group_regex`, and the
-/// groups its worker named.
-pub(super) fn grouping<'a>(run: &'a ProfileRun, state: &'a ProfileState) -> Grouping<'a> {
-    Grouping {
-        regex: run.settings.group_regex.as_ref(),
-        named: Some(&state.groups),
     }
 }
 

@@ -1,6 +1,23 @@
 //! What processes write: listings, test progress, and results.
 
-use super::*;
+use tokio::time::Instant;
+
+use super::dispatcher::{Dispatcher, Mode};
+use super::phase::{Kind, Process};
+use crate::collect::Collected;
+use crate::model::Status;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::listing::{Listing, WANTS_NEXT_TAG};
+use crate::runner::process::{Envelope, Output};
+use crate::subunit::{Item, Packet};
+
+/// The file a worker sends, with no test id, when its listing is complete
+/// (docs/worker-protocol.md).
+pub const LISTING_DONE: &str = "testr-listing-done";
+
+/// How much of a process's stderr is kept to explain its death.
+const STDERR_TAIL: usize = 4096;
 
 impl Dispatcher {
     pub(super) fn handle(&mut self, envelope: Envelope) -> Result<(), RunError> {
@@ -31,7 +48,7 @@ impl Dispatcher {
                 // Whatever the worker left running in its group goes with
                 // it, unless Ctrl-C gave the group time to stop.
                 if self.interrupt.is_none() {
-                    self.groups.kill(process.pid);
+                    self.processes.kill(process.pid);
                 }
             }
         }
@@ -130,7 +147,7 @@ impl Dispatcher {
             process.assigned.finish(id);
             process.clock = Some(now);
             process.last_stop = timestamp;
-            self.segment.tests += 1;
+            self.segments.test_finished();
             if let Some(slot) = process.slot {
                 self.slots[slot].tests += 1;
                 self.slots[slot].last_finish = Some(now);

@@ -1,7 +1,113 @@
 //! Following a concurrency plan: checking it against the listings, putting
 //! each test in its segment, and moving on when a segment has finished.
 
-use super::*;
+use std::collections::HashSet;
+
+use tokio::time::Instant;
+
+use super::dispatcher::{Dispatcher, Mode};
+use super::profiles::{ListingState, grouping};
+use crate::model::SegmentRun;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::listing::Listing;
+use crate::runner::spec::PlannedRun;
+
+/// A segment of the scheduler, as the plan gave it.
+struct SegmentInfo {
+    plan_index: Option<usize>,
+    exclusive: bool,
+    max_workers: Option<usize>,
+}
+
+/// The segment running now: since when, and how many tests finished in it.
+#[derive(Default)]
+struct SegmentProgress {
+    since: Option<Instant>,
+    tests: usize,
+}
+
+/// The segments the tests run in, and how far the run has come through
+/// them: the plan's segments, then the tests it names not, then the tests
+/// a worker said must run alone. Without a plan, the last two.
+pub(super) struct Segments {
+    infos: Vec<SegmentInfo>,
+    current: SegmentProgress,
+    /// The segments that ended, for the report.
+    reports: Vec<SegmentRun>,
+    /// With a plan, each profile's listing waits here until every profile
+    /// is listed: the plan is checked whole before any test runs.
+    held_listings: Vec<Option<Listing>>,
+}
+
+impl Segments {
+    pub(super) fn new(plan: Option<&PlannedRun>, profiles: usize) -> Segments {
+        let planned = plan.into_iter().flat_map(|planned| {
+            planned
+                .plan
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(index, s)| SegmentInfo {
+                    plan_index: Some(index),
+                    exclusive: s.exclusive,
+                    max_workers: s.max_workers,
+                })
+        });
+        let unplanned = SegmentInfo {
+            plan_index: None,
+            exclusive: false,
+            max_workers: None,
+        };
+        let alone = SegmentInfo {
+            plan_index: None,
+            exclusive: true,
+            max_workers: None,
+        };
+        Segments {
+            infos: planned.chain([unplanned, alone]).collect(),
+            current: SegmentProgress::default(),
+            reports: Vec::new(),
+            held_listings: vec![None; profiles],
+        }
+    }
+
+    /// How many tests may run at once in each segment.
+    pub(super) fn limits(&self) -> Vec<Option<usize>> {
+        self.infos
+            .iter()
+            .map(|s| if s.exclusive { Some(1) } else { s.max_workers })
+            .collect()
+    }
+
+    /// The last segment: the tests a worker said must run with nothing
+    /// else running (`testr-exclusive`), one at a time, after the rest.
+    pub(super) fn alone(&self) -> usize {
+        self.infos.len() - 1
+    }
+
+    /// A test of the current segment was handed out: it runs from now, if
+    /// it was not running yet.
+    pub(super) fn started(&mut self) {
+        self.current.since.get_or_insert_with(Instant::now);
+    }
+
+    /// A test of the current segment finished.
+    pub(super) fn test_finished(&mut self) {
+        self.current.tests += 1;
+    }
+
+    /// Holds a profile's listing; true once every profile's is held.
+    pub(super) fn hold(&mut self, profile: usize, listing: Listing) -> bool {
+        self.held_listings[profile] = Some(listing);
+        self.held_listings.iter().all(Option::is_some)
+    }
+
+    /// The segments that ended, in the order they ran.
+    pub(super) fn take_reports(&mut self) -> Vec<SegmentRun> {
+        std::mem::take(&mut self.reports)
+    }
+}
 
 impl Dispatcher {
     /// Every profile is listed: checks the plan against the listings, puts
@@ -10,13 +116,18 @@ impl Dispatcher {
         let planned = self.spec.plan.as_ref().expect("a plan is followed");
         // `run` checked the plan's profiles against the configured ones.
         let rest = planned.plan.segments.len();
-        let alone = self.alone_segment();
+        let alone = self.segments.alone();
         let mut unknown: Vec<String> = Vec::new();
         let mut unplanned: Vec<String> = Vec::new();
         let mut buckets: Vec<Vec<Vec<String>>> = Vec::new();
         let mut listings: Vec<Vec<String>> = Vec::new();
-        let mut alone_ids: Vec<std::collections::HashSet<String>> = Vec::new();
-        for (held, state) in self.held_listings.iter_mut().zip(&mut self.profiles) {
+        let mut alone_ids: Vec<HashSet<String>> = Vec::new();
+        for (held, state) in self
+            .segments
+            .held_listings
+            .iter_mut()
+            .zip(&mut self.profiles)
+        {
             let Listing {
                 ids,
                 groups,
@@ -28,8 +139,7 @@ impl Dispatcher {
         }
         for ((run, listed), alone_ids) in self.spec.profiles.iter().zip(&listings).zip(&alone_ids) {
             let placement = planned.plan.placement(&run.profile);
-            let known: std::collections::HashSet<&str> =
-                listed.iter().map(String::as_str).collect();
+            let known: HashSet<&str> = listed.iter().map(String::as_str).collect();
             let selected = self.spec.selection.select(&run.profile, listed.clone())?;
             let mut bucket = vec![Vec::new(); alone + 1];
             for id in selected {
@@ -91,7 +201,7 @@ impl Dispatcher {
                     profile,
                     ids,
                     Some(&self.spec.profiles[profile].history.estimates),
-                    handout::grouping(&self.spec.profiles[profile], &self.profiles[profile]),
+                    grouping(&self.spec.profiles[profile], &self.profiles[profile]),
                 );
             }
         }
@@ -118,7 +228,7 @@ impl Dispatcher {
         if self.mode == Mode::List || self.interrupt.is_some() || !listed {
             return Ok(());
         }
-        if !self.scheduler.segment_handed_out() || self.in_flight() > 0 {
+        if !self.scheduler.segment_handed_out() || self.processes.in_flight() > 0 {
             return Ok(());
         }
         self.close_segment();
@@ -137,15 +247,15 @@ impl Dispatcher {
     /// Records the segment that ends (in a planned run, but for the
     /// segment of tests that run alone, which no plan has).
     pub(super) fn close_segment(&mut self) {
-        let progress = std::mem::take(&mut self.segment);
+        let progress = std::mem::take(&mut self.segments.current);
         let Some(since) = progress.since else {
             return;
         };
-        if self.spec.plan.is_none() || self.scheduler.current() == self.alone_segment() {
+        if self.spec.plan.is_none() || self.scheduler.current() == self.segments.alone() {
             return;
         }
-        let info = &self.segments[self.scheduler.current()];
-        self.segment_reports.push(SegmentRun {
+        let info = &self.segments.infos[self.scheduler.current()];
+        self.segments.reports.push(SegmentRun {
             plan_index: info.plan_index,
             exclusive: info.exclusive,
             max_workers: info.max_workers,

@@ -1,6 +1,28 @@
 //! Timeouts (of a test, of a listing) and the signals that stop a run.
 
-use super::*;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::dispatcher::Dispatcher;
+use super::phase::{Kill, Phase, Process};
+use crate::config::DEFAULT_LIST_TIMEOUT;
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, StopSignal};
+use crate::runner::process::ProcessId;
+
+/// How long workers get to stop after the first Ctrl-C before they are killed.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A signal is stopping the run.
+pub(super) struct Interrupt {
+    /// The first signal.
+    pub(super) signal: StopSignal,
+    grace_until: Instant,
+    /// Whether every process was killed (the grace period is over, or a
+    /// second signal came).
+    killed: bool,
+}
 
 impl Dispatcher {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
@@ -67,8 +89,9 @@ impl Dispatcher {
                 .timeout
                 .expect("only a process with a timeout is late");
             process.stop(Kill::Timeout { after });
-            self.groups.kill(process.pid);
+            let pid = process.pid;
             let name = process.worker_name();
+            self.processes.kill(pid);
             self.emit(RunEvent::Notice(format!(
                 "{name} made no progress for {} s: killed it",
                 after.as_secs_f64()
@@ -77,9 +100,7 @@ impl Dispatcher {
         if let Some(interrupt) = &mut self.interrupt {
             if !interrupt.killed && interrupt.grace_until <= now {
                 interrupt.killed = true;
-                for process in self.processes.values() {
-                    self.groups.kill(process.pid);
-                }
+                self.processes.kill_each();
             }
         }
         Ok(())
@@ -102,10 +123,9 @@ impl Dispatcher {
                 };
                 self.emit(RunEvent::Notice(notice));
                 self.scheduler.clear();
-                for process in self.processes.values_mut() {
-                    process.stop(Kill::Signal(signal));
-                    self.groups.terminate(process.pid);
-                }
+                self.processes
+                    .for_each_mut(|process| process.stop(Kill::Signal(signal)));
+                self.processes.terminate_each();
                 self.interrupt = Some(Interrupt {
                     signal,
                     grace_until: Instant::now() + GRACE,
@@ -117,9 +137,7 @@ impl Dispatcher {
                 self.emit(RunEvent::Notice(
                     "interrupted again: killing the tests".into(),
                 ));
-                for process in self.processes.values() {
-                    self.groups.kill(process.pid);
-                }
+                self.processes.kill_each();
             }
             Some(_) => {}
         }

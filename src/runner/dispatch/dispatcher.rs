@@ -1,0 +1,211 @@
+//! The dispatcher's state and its loop: it waits for output from the
+//! processes, deadlines and signals, and hands each to the part that deals
+//! with it; at the end it reports how the run went.
+
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::{Instant, sleep_until};
+
+use super::events::EventBatch;
+use super::profiles::ProfileState;
+use super::registry::Registry;
+use super::segments::Segments;
+use super::starting::{Slot, shared_dir};
+use super::stopping::Interrupt;
+use crate::config::Launch;
+use crate::runner::command;
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, RunReport, StopSignal, WorkerBalance};
+use crate::runner::python_worker;
+use crate::runner::schedule::Scheduler;
+use crate::runner::spec::RunSpec;
+use crate::runner::startup::StartupCosts;
+
+/// Whether the dispatcher runs the tests or only lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    List,
+}
+
+/// What a dispatch gives back: the report, and in list mode the selected
+/// tests of each profile.
+pub struct Dispatched {
+    pub report: RunReport,
+    pub listed: Vec<Vec<String>>,
+}
+
+pub async fn dispatch(
+    spec: RunSpec,
+    mode: Mode,
+    events: Sender<Vec<RunEvent>>,
+) -> Result<Dispatched, RunError> {
+    let mut dispatcher = Dispatcher::new(spec, mode, events)?;
+    let outcome = dispatcher.run().await;
+    // After an error, nothing may outlive the run; after a signal, nothing
+    // a process left running when it exited in the grace period.
+    dispatcher.processes.kill_all();
+    outcome
+}
+
+/// Everything a dispatch knows while it runs. Its methods are spread by
+/// concern over this module's files: starting processes, reading their
+/// output, handing out tests, following the plan's segments, timeouts and
+/// signals, and processes ending.
+pub(super) struct Dispatcher {
+    pub(super) spec: RunSpec,
+    pub(super) mode: Mode,
+    pub(super) events: EventBatch,
+    pub(super) scheduler: Scheduler,
+    pub(super) startups: StartupCosts,
+    pub(super) profiles: Vec<ProfileState>,
+    pub(super) slots: Vec<Slot>,
+    pub(super) processes: Registry,
+    /// Holds the id files of batches, the profiles' shared directories,
+    /// and the shipped Python worker when there is no cache for it.
+    pub(super) files: tempfile::TempDir,
+    pub(super) python_workers: Option<python_worker::Launchers>,
+    pub(super) started: Instant,
+    pub(super) any_results: bool,
+    pub(super) interrupt: Option<Interrupt>,
+    /// In list mode, the selected tests of each profile.
+    pub(super) listed: Vec<Vec<String>>,
+    pub(super) segments: Segments,
+}
+
+impl Dispatcher {
+    fn new(
+        spec: RunSpec,
+        mode: Mode,
+        events: Sender<Vec<RunEvent>>,
+    ) -> Result<Dispatcher, RunError> {
+        let files = tempfile::Builder::new().prefix("testr-run-").tempdir()?;
+        let uses_worker = spec.profiles.iter().any(|p| match p.launch() {
+            Launch::Worker { command } => command::uses_python_worker(command),
+            Launch::Classic(classic) => command::uses_python_worker(&classic.command),
+        });
+        let python_workers = if uses_worker {
+            Some(python_worker::install(
+                spec.cache_dir.as_deref(),
+                files.path(),
+            )?)
+        } else {
+            None
+        };
+        let profile_count = spec.profiles.len();
+        for profile in 0..profile_count {
+            std::fs::create_dir(shared_dir(files.path(), profile))?;
+        }
+        let slot_count = match mode {
+            Mode::Run => spec.concurrency.max(1),
+            Mode::List => 0,
+        };
+        let segments = Segments::new(spec.plan.as_ref(), profile_count);
+        Ok(Dispatcher {
+            scheduler: Scheduler::with_segments(profile_count, &segments.limits()),
+            startups: StartupCosts::new(
+                &spec
+                    .profiles
+                    .iter()
+                    .map(|p| p.history.startup)
+                    .collect::<Vec<_>>(),
+            ),
+            segments,
+            profiles: (0..profile_count).map(|_| ProfileState::new()).collect(),
+            slots: (0..slot_count).map(|_| Slot::default()).collect(),
+            processes: Registry::new().map_err(|source| RunError::Spawn {
+                command: "the watchdog `/bin/sh -c ...` that ends the workers if testr dies"
+                    .to_owned(),
+                source,
+            })?,
+            files,
+            python_workers,
+            started: Instant::now(),
+            any_results: false,
+            interrupt: None,
+            listed: vec![Vec::new(); profile_count],
+            spec,
+            mode,
+            events: EventBatch::new(events),
+        })
+    }
+
+    async fn run(&mut self) -> Result<Dispatched, RunError> {
+        let mut interrupts = signal(SignalKind::interrupt())?;
+        let mut terminations = signal(SignalKind::terminate())?;
+        let mut hangups = signal(SignalKind::hangup())?;
+        self.start()?;
+        while !self.processes.is_empty() {
+            // Events go to the consumer in batches: one message (and one
+            // wake-up of its thread) for many results.
+            let wake = self
+                .next_deadline()
+                .into_iter()
+                .chain(self.events.due())
+                .min();
+            tokio::select! {
+                Some(envelope) = self.processes.recv() => self.handle(envelope)?,
+                () = sleep_until_some(wake) => self.deadlines_passed()?,
+                _ = interrupts.recv() => self.interrupted(StopSignal::Interrupt),
+                _ = terminations.recv() => self.interrupted(StopSignal::Terminate),
+                _ = hangups.recv() => self.interrupted(StopSignal::Hangup),
+            }
+            while let Some(envelope) = self.processes.try_recv() {
+                self.handle(envelope)?;
+            }
+            self.events.flush_if_due();
+            if let Some(pause) = self.coalesce_for() {
+                // Every worker has work queued: let their output pile up in
+                // the pipes and read it in one go. The sleep blocks the
+                // runtime's thread on purpose: an async sleep would still
+                // wake the thread for every packet a worker writes.
+                std::thread::sleep(pause);
+            }
+        }
+        self.events.flush();
+        Ok(Dispatched {
+            report: self.report(),
+            listed: std::mem::take(&mut self.listed),
+        })
+    }
+
+    fn report(&mut self) -> RunReport {
+        if self.spec.plan.is_some() && self.interrupt.is_none() {
+            self.close_segment();
+        }
+        let end = self.slots.iter().filter_map(|s| s.last_finish).max();
+        let workers = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.used)
+            .map(|(slot, s)| WorkerBalance {
+                slot,
+                tests: s.tests,
+                idle_at_end: end.map_or(Duration::ZERO, |end| {
+                    end.duration_since(s.last_finish.unwrap_or(self.started))
+                }),
+            })
+            .collect();
+        RunReport {
+            interrupted: self.interrupt.is_some(),
+            stopped_by: self.interrupt.as_ref().map(|i| i.signal),
+            workers,
+            segments: self.segments.take_reports(),
+            startups: self.startups.measured(),
+        }
+    }
+
+    pub(super) fn emit(&mut self, event: RunEvent) {
+        self.events.push(event);
+    }
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
