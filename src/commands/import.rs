@@ -16,7 +16,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::Context;
-use super::record::{self, Recorder};
+use super::record::{self, Tallier};
 use crate::cli::ImportArgs;
 use crate::collect::{Collected, Collector};
 use crate::config::Config;
@@ -293,7 +293,7 @@ fn import_run(
     let mut writer = repo.begin_run(&meta)?;
     // Nothing is echoed: the summary line says what was imported.
     let mut quiet = io::sink();
-    let mut recorder = Recorder::new(config, &mut quiet, false);
+    let mut tallier = Tallier::new(config, &mut quiet, false);
     let mut collector = Collector::new(Vec::new());
     let mut done: Vec<Collected> = Vec::new();
     for item in items {
@@ -307,20 +307,20 @@ fn import_run(
         }
         collector.push(item, &mut |c| done.push(c));
         for collected in done.drain(..) {
-            let (profile, _) = recorder.take(&collected);
+            let (profile, _) = tallier.take(&collected);
             record::store(&mut writer, &collected, profile.as_ref())?;
         }
     }
     collector.finish(&mut |c| done.push(c));
     for collected in done.drain(..) {
-        let (profile, _) = recorder.take(&collected);
+        let (profile, _) = tallier.take(&collected);
         record::store(&mut writer, &collected, profile.as_ref())?;
     }
     if writer.result_count() == 0 {
         return Ok(Outcome::Empty);
     }
     // The echo is a sink: writing to it cannot fail.
-    let (tally, _) = recorder.finish();
+    let (tally, _) = tallier.finish();
     writer.commit(tally.counts, collector.time_span().bounds())?;
     Ok(Outcome::Imported {
         tests: tally.counts.tests_run,

@@ -32,7 +32,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         if args.json {
             let profiles = configured
                 .iter()
-                .map(|p| json::profile_tags(&p.profile))
+                .map(|p| json::profile_tags(&p.tags))
                 .collect();
             json::write_json(
                 ctx.stdout,
@@ -61,7 +61,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
     }
     let spec = RunSpec {
         project: ctx.project.to_owned(),
-        profiles: profiles.clone(),
+        profiles: profiles.clone().into(),
         concurrency: 1,
         selection: Selection {
             filters: select::filters(&args.tests.filters)?,
@@ -89,7 +89,7 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
             .iter()
             .zip(listed)
             .flat_map(|(run, ids)| {
-                let profile = json::profile_tags(&run.profile);
+                let profile = json::profile_tags(&run.tags);
                 ids.into_iter().map(move |id| ListedTest {
                     id,
                     profile: profile.clone(),

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 use super::last::{exit_status, write_run_junit};
-use super::record::{self, Recorder};
+use super::record::{self, Tallier};
 use super::{Context, Error, history, profile, trace};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
@@ -55,9 +55,9 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
     };
     let mut writer = repo.begin_run(&meta)?;
     let trace = trace::options(&args.trace);
-    let mut recorder = match trace {
-        Some(options) => Recorder::tracing(&config, &mut *ctx.stdout, options),
-        None => Recorder::new(&config, &mut *ctx.stdout, args.subunit),
+    let mut tallier = match trace {
+        Some(options) => Tallier::tracing(&config, &mut *ctx.stdout, options),
+        None => Tallier::new(&config, &mut *ctx.stdout, args.subunit),
     };
     let mut span = TimeSpan::default();
     let mut done = Vec::new();
@@ -68,7 +68,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         let before = writer.result_count();
         let mut take = |done: &mut Vec<Collected>| -> anyhow::Result<()> {
             for collected in done.drain(..) {
-                let (profile, echoed) = recorder.take(&collected);
+                let (profile, echoed) = tallier.take(&collected);
                 echoed?;
                 record::store(&mut writer, &collected, profile.as_ref())?;
             }
@@ -103,8 +103,8 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
         }
         span.merge(collector.time_span());
     }
-    let subunit = recorder.is_subunit();
-    let (tally, echo_finished) = recorder.finish();
+    let subunit = tallier.is_subunit();
+    let (tally, echo_finished) = tallier.finish();
     let id = writer.commit(tally.counts, span.bounds())?;
     // What was loaded is stored before an error writing output is reported.
     echo_finished?;

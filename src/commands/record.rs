@@ -25,23 +25,24 @@ pub enum Echo<'a> {
     Trace(TraceReport<&'a mut dyn Write>),
 }
 
-/// Counts and echoes results as they are collected.
-pub struct Recorder<'a> {
+/// Counts results (per profile too) and echoes them as they are collected;
+/// what it counts ends as a [`Tally`]. Storing them is [`RunStore`]'s.
+pub struct Tallier<'a> {
     config: &'a Config,
     echo: Echo<'a>,
     counts: RunCounts,
     per_profile: BTreeMap<Profile, RunCounts>,
 }
 
-impl<'a> Recorder<'a> {
+impl<'a> Tallier<'a> {
     /// Echoes as subunit v2 when `subunit`, else FAIL blocks, to `out`.
-    pub fn new(config: &'a Config, out: &'a mut dyn Write, subunit: bool) -> Recorder<'a> {
+    pub fn new(config: &'a Config, out: &'a mut dyn Write, subunit: bool) -> Tallier<'a> {
         let echo = if subunit {
             Echo::Subunit(SubunitWriter::new(out))
         } else {
             Echo::Failures(out)
         };
-        Recorder::echoing(config, echo)
+        Tallier::echoing(config, echo)
     }
 
     /// Echoes a line per test to `out` (`--trace`).
@@ -49,12 +50,12 @@ impl<'a> Recorder<'a> {
         config: &'a Config,
         out: &'a mut dyn Write,
         options: TraceOptions,
-    ) -> Recorder<'a> {
-        Recorder::echoing(config, Echo::Trace(TraceReport::new(out, options)))
+    ) -> Tallier<'a> {
+        Tallier::echoing(config, Echo::Trace(TraceReport::new(out, options)))
     }
 
-    fn echoing(config: &'a Config, echo: Echo<'a>) -> Recorder<'a> {
-        Recorder {
+    fn echoing(config: &'a Config, echo: Echo<'a>) -> Tallier<'a> {
+        Tallier {
             config,
             echo,
             counts: RunCounts::default(),
@@ -148,7 +149,7 @@ pub fn store(
     match (collected, profile) {
         (Collected::Test(result), Some(profile)) => sink.add_result(result, profile),
         (Collected::Output(output), _) => sink.add_output(output),
-        (Collected::Test(_), None) => unreachable!("the recorder gives every result a profile"),
+        (Collected::Test(_), None) => unreachable!("the tallier gives every result a profile"),
     }
 }
 
@@ -202,7 +203,7 @@ impl RunStore {
         self.tests
     }
 
-    /// Stores a collected item under its profile (see [`Recorder::take`]);
+    /// Stores a collected item under its profile (see [`Tallier::take`]);
     /// `counts` are the run's counts with it.
     pub fn add(&mut self, collected: Collected, profile: Option<Profile>, counts: RunCounts) {
         if matches!(collected, Collected::Test(_)) {

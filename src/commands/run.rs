@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::mpsc;
 
 use super::last::exit_status;
-use super::record::{self, Recorder, RunStore};
+use super::record::{self, RunStore, Tallier};
 use super::{Context, Error, history, select, trace};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
@@ -78,19 +78,19 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let partial = args.partial || narrowed;
     for profile in &mut profiles {
         profile.history = ProfileHistory {
-            estimates: repo.estimates(&profile.profile)?,
-            startup: repo.startup(&profile.profile)?,
-            last_run: repo.last_whole_run_tests(&profile.profile)?,
+            estimates: repo.estimates(&profile.tags)?,
+            startup: repo.startup(&profile.tags)?,
+            last_run: repo.last_whole_run_tests(&profile.tags)?,
         };
     }
     let concurrency = match args.concurrency {
         Some(n) => usize::from(n),
         None => select::default_concurrency(&config, ctx.project)?,
     };
-    let run_profiles: Vec<Profile> = profiles.iter().map(|p| p.profile.clone()).collect();
+    let run_profiles: Vec<Profile> = profiles.iter().map(|p| p.tags.clone()).collect();
     let spec = RunSpec {
         project: ctx.project.to_owned(),
-        profiles,
+        profiles: profiles.into(),
         concurrency,
         selection,
         extra_args: args.tests.extra_args.clone(),
@@ -108,9 +108,9 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     };
     let mut store = RunStore::start(repo, &meta)?;
     let trace = trace::options(&args.trace);
-    let mut recorder = match trace {
-        Some(options) => Recorder::tracing(&config, &mut *ctx.stdout, options),
-        None => Recorder::new(&config, &mut *ctx.stdout, args.subunit),
+    let mut tallier = match trace {
+        Some(options) => Tallier::tracing(&config, &mut *ctx.stdout, options),
+        None => Tallier::new(&config, &mut *ctx.stdout, args.subunit),
     };
     let mut progress = Progress::on_stderr();
     let mut span = TimeSpan::default();
@@ -123,7 +123,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         for batch in received {
             for event in batch {
                 let shown = match event {
-                    RunEvent::Started { command, .. } => match recorder.text_out() {
+                    RunEvent::Started { command, .. } => match tallier.text_out() {
                         Some(out) => progress.suspend(|| {
                             writeln!(out, "running={}", shown_as_run(&command))?;
                             out.flush()
@@ -139,13 +139,13 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
                             result.timestamps().for_each(|at| span.include(at));
                             progress.finished(result.status.is_failure());
                         }
-                        let (profile, echoed) = progress.suspend(|| recorder.take(&collected));
-                        store.add(collected, profile, recorder.counts());
+                        let (profile, echoed) = progress.suspend(|| tallier.take(&collected));
+                        store.add(collected, profile, tallier.counts());
                         echoed
                     }
                     RunEvent::Stderr(bytes) => progress.suspend(|| {
                         // What the tests wrote to stdout so far goes first.
-                        recorder.flush()?;
+                        tallier.flush()?;
                         ctx.stderr.write_all(&bytes)
                     }),
                     RunEvent::Notice(notice) => {
@@ -158,7 +158,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
             }
             // FAIL blocks (or subunit) show as the tests finish, not when
             // the run ends.
-            if let Err(e) = recorder.flush() {
+            if let Err(e) = tallier.flush() {
                 echo_error.get_or_insert(e);
             }
         }
@@ -168,7 +168,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     progress.finish();
     let (report, mut echo_error) = outcome;
     let report = report?;
-    let (tally, echo_finished) = recorder.finish();
+    let (tally, echo_finished) = tallier.finish();
     if let Err(e) = echo_finished {
         echo_error.get_or_insert(e);
     }
@@ -255,7 +255,7 @@ fn checked_plan(path: &std::path::Path, config: &Config) -> anyhow::Result<Plan>
     let plan = Plan::read(path)?;
     let configured: Vec<Profile> = match config.profiles() {
         [] => vec![Profile::default()],
-        profiles => profiles.iter().map(|p| p.profile.clone()).collect(),
+        profiles => profiles.iter().map(|p| p.tags.clone()).collect(),
     };
     plan.check_profiles(&configured)?;
     Ok(plan)
@@ -269,7 +269,7 @@ fn shown_as_run(command: &str) -> String {
 
 /// The failing tests of the chosen profiles, each selected in its profile.
 fn failing_set(repo: &Repository, profiles: &[ProfileRun]) -> anyhow::Result<IdSet> {
-    let chosen: HashSet<&Profile> = profiles.iter().map(|p| &p.profile).collect();
+    let chosen: HashSet<&Profile> = profiles.iter().map(|p| &p.tags).collect();
     let mut set = IdSet {
         source: "--failing".to_owned(),
         must_be_listed: false,

@@ -49,7 +49,7 @@ pub fn chosen_profiles(
             let wanted = Profile::new(name.split(',').filter(|t| !t.is_empty()).map(str::to_owned));
             let found = configured
                 .iter()
-                .find(|p| p.profile == wanted)
+                .find(|p| p.tags == wanted)
                 .ok_or_else(|| Error::UnknownConfiguredProfile {
                     requested: name.clone(),
                     known: names(configured),
@@ -69,7 +69,7 @@ pub fn chosen_profiles(
             }
             Ok(ProfileRun {
                 name: profile.map(|p| p.name.clone()).unwrap_or_default(),
-                profile: profile.map(|p| p.profile.clone()).unwrap_or_default(),
+                tags: profile.map(|p| p.tags.clone()).unwrap_or_default(),
                 settings,
                 history: ProfileHistory::default(),
             })
@@ -219,7 +219,7 @@ pub fn load_list(path: &Path, json: bool, profiles: &[ProfileRun]) -> Result<IdS
         }
     }
     // Records of profiles that are not being run are left out.
-    let chosen: Vec<&Profile> = profiles.iter().map(|p| &p.profile).collect();
+    let chosen: Vec<&Profile> = profiles.iter().map(|p| &p.tags).collect();
     set.per_profile
         .retain(|profile, _| chosen.contains(&profile));
     Ok(set)

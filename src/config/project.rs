@@ -70,7 +70,7 @@ pub enum Source {
 pub struct ConfiguredProfile {
     /// The name as written in `profiles` (what `$PROFILE` becomes).
     pub name: String,
-    pub profile: Profile,
+    pub tags: Profile,
 }
 
 /// The settings of a project.
@@ -130,7 +130,7 @@ impl Config {
             })?;
         // The tags of a configured profile identify it, named in
         // profile_tags or not.
-        profile_tags.add_names(profiles.iter().flat_map(|p| p.profile.tags()));
+        profile_tags.add_names(profiles.iter().flat_map(|p| p.tags.tags()));
 
         let mut warnings = keys::check(&path, "DEFAULT", ini.keys("DEFAULT"), keys::TESTR_DEFAULT);
         let settings_error = |source| Error::Settings {
@@ -296,13 +296,16 @@ fn configured_profiles(ini: &Ini) -> Result<Vec<ConfiguredProfile>, String> {
         if profile.is_empty() {
             return Err(format!("profile `{name}` in `profiles` has no tags"));
         }
-        if let Some(twin) = profiles.iter().find(|p| p.profile == profile) {
+        if let Some(twin) = profiles.iter().find(|p| p.tags == profile) {
             return Err(format!(
                 "profiles `{}` and `{name}` in `profiles` are the same profile",
                 twin.name
             ));
         }
-        profiles.push(ConfiguredProfile { name, profile });
+        profiles.push(ConfiguredProfile {
+            name,
+            tags: profile,
+        });
     }
     for section in ini.section_names() {
         if let Some(name) = section.strip_prefix(PROFILE_SECTION) {

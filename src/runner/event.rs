@@ -1,18 +1,21 @@
-//! What the runner tells its consumers (the recorder, the reporters) while
-//! it runs, and what it returns at the end.
+//! What the runner tells its consumers (the run's store, the reporters)
+//! while it runs, and what it returns at the end.
 
 use std::time::Duration;
 
+use super::spec::PerProfile;
 use crate::collect::Collected;
 use crate::model::{Profile, SegmentRun};
 
 /// Something that happened during a run, in order.
 #[derive(Debug)]
 pub enum RunEvent {
-    /// The first process of a profile started with this command line.
-    Started { profile: Profile, command: String },
-    /// A profile's tests are listed: this many will run.
-    Planned { profile: Profile, tests: usize },
+    /// The first process of the profile with these tags started with this
+    /// command line.
+    Started { tags: Profile, command: String },
+    /// The tests of the profile with these tags are listed: this many
+    /// will run.
+    Planned { tags: Profile, tests: usize },
     /// A test finished (tagged with its profile's tags and `worker-N`), or
     /// output that belongs to no test.
     Collected(Collected),
@@ -56,9 +59,9 @@ pub struct RunReport {
     pub workers: Vec<WorkerBalance>,
     /// The segments of a planned run that had tests, in the order they ran.
     pub segments: Vec<SegmentRun>,
-    /// What starting a classic command's process cost, per profile
-    /// position, where this run measured it: for the next run.
-    pub startups: Vec<Option<Duration>>,
+    /// What starting a classic command's process cost, per profile, where
+    /// this run measured it: for the next run.
+    pub startups: PerProfile<Option<Duration>>,
 }
 
 /// How one worker slot spent the run.

@@ -20,7 +20,9 @@ mod unix;
 pub use dispatch::LISTING_DONE;
 pub use error::RunError;
 pub use event::{RunEvent, RunReport, StopSignal, WorkerBalance};
-pub use spec::{IdSet, PlannedRun, ProfileHistory, ProfileRun, RunSpec, Selection};
+pub use spec::{
+    IdSet, PerProfile, PlannedRun, ProfileHistory, ProfileIndex, ProfileRun, RunSpec, Selection,
+};
 
 use std::sync::mpsc::Sender;
 

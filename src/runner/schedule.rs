@@ -16,6 +16,8 @@ use std::time::Duration;
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::spec::{PerProfile, ProfileIndex};
+
 /// How much work, by [`weight`], a streaming worker is given ahead: enough
 /// that a worker running short tests never waits for its next id (and that
 /// the dispatcher can read its output a millisecond at a time), and so
@@ -130,7 +132,7 @@ struct Learned {
 /// The units of one segment, per profile, and how many may run at once.
 #[derive(Debug)]
 struct Segment {
-    queues: Vec<Queue>,
+    queues: PerProfile<Queue>,
     limit: Option<usize>,
 }
 
@@ -167,14 +169,14 @@ impl Queue {
     }
 }
 
-/// The units of every profile of a run, indexed by profile position, in
+/// The units of every profile of a run, in
 /// segments that run one after the other (one segment when there is no
 /// plan). Only the current segment hands out units.
 #[derive(Debug)]
 pub struct Scheduler {
     segments: Vec<Segment>,
     current: usize,
-    learned: Vec<Learned>,
+    learned: PerProfile<Learned>,
 }
 
 impl Scheduler {
@@ -184,12 +186,12 @@ impl Scheduler {
             segments: limits
                 .iter()
                 .map(|&limit| Segment {
-                    queues: (0..profiles).map(|_| Queue::default()).collect(),
+                    queues: PerProfile::from_fn(profiles, |_| Queue::default()),
                     limit,
                 })
                 .collect(),
             current: 0,
-            learned: vec![Learned::default(); profiles],
+            learned: PerProfile::from_fn(profiles, |_| Learned::default()),
         }
     }
 
@@ -198,7 +200,7 @@ impl Scheduler {
     pub fn add(
         &mut self,
         segment: usize,
-        profile: usize,
+        profile: ProfileIndex,
         ids: Vec<String>,
         estimates: Option<&HashMap<String, i64>>,
         grouping: Grouping<'_>,
@@ -212,23 +214,23 @@ impl Scheduler {
         self.segments[segment].queues[profile] = Queue::new(unknown);
     }
 
-    fn queue(&mut self, profile: usize) -> &mut Queue {
+    fn queue(&mut self, profile: ProfileIndex) -> &mut Queue {
         &mut self.segments[self.current].queues[profile]
     }
 
     /// The next unit of the current segment for a worker of `profile`.
-    pub fn next(&mut self, profile: usize) -> Option<Unit> {
+    pub fn next(&mut self, profile: ProfileIndex) -> Option<Unit> {
         self.queue(profile).pop_front()
     }
 
     /// The unit [`next`](Self::next) would give, if any.
-    pub fn peek(&self, profile: usize) -> Option<&Unit> {
+    pub fn peek(&self, profile: ProfileIndex) -> Option<&Unit> {
         self.segments[self.current].queues[profile].units.front()
     }
 
     /// How many units of `profile` with no history the current segment
     /// has left.
-    pub fn unknown_left(&self, profile: usize) -> usize {
+    pub fn unknown_left(&self, profile: ProfileIndex) -> usize {
         self.segments[self.current].queues[profile].unknown
     }
 
@@ -254,7 +256,7 @@ impl Scheduler {
     /// that would be shorter than [`STARTUPS_PER_BATCH`] start-ups.
     pub fn batch(
         &mut self,
-        profile: usize,
+        profile: ProfileIndex,
         busy: &[i64],
         workers: usize,
         startup: Option<Duration>,
@@ -290,7 +292,13 @@ impl Scheduler {
     /// more after each of the `busy` ones (each starting after
     /// `startup`), and takes the first new process's units; the others
     /// stay queued in order, to be dealt again as workers free up.
-    fn deal(&mut self, profile: usize, free: usize, busy: &[i64], startup: i64) -> Vec<Unit> {
+    fn deal(
+        &mut self,
+        profile: ProfileIndex,
+        free: usize,
+        busy: &[i64],
+        startup: i64,
+    ) -> Vec<Unit> {
         let queued = std::mem::take(self.queue(profile));
         // Ends expected, with the bin's position: at equal ends the new
         // processes come first, this one before the others.
@@ -322,7 +330,7 @@ impl Scheduler {
     }
 
     /// About `share` nanoseconds of the units queued first (the longest).
-    fn take_longest(&mut self, profile: usize, share: i64) -> Vec<Unit> {
+    fn take_longest(&mut self, profile: ProfileIndex, share: i64) -> Vec<Unit> {
         let mut batch = Vec::new();
         let mut taken = 0;
         while let Some(unit) = self.peek(profile) {
@@ -338,7 +346,7 @@ impl Scheduler {
     }
 
     /// Takes out the units of `profile` still queued in `segment`.
-    pub fn take_queued(&mut self, segment: usize, profile: usize) -> Vec<Unit> {
+    pub fn take_queued(&mut self, segment: usize, profile: ProfileIndex) -> Vec<Unit> {
         std::mem::take(&mut self.segments[segment].queues[profile])
             .units
             .into()
@@ -346,7 +354,7 @@ impl Scheduler {
 
     /// Puts units back at the front of the current segment, to run next (a
     /// crashed worker's).
-    pub fn requeue(&mut self, profile: usize, units: Vec<Unit>) {
+    pub fn requeue(&mut self, profile: ProfileIndex, units: Vec<Unit>) {
         let queue = self.queue(profile);
         for unit in units.into_iter().rev() {
             queue.push_front(unit);
@@ -354,7 +362,7 @@ impl Scheduler {
     }
 
     /// Records a test of `profile` that took `nanos` in this run.
-    pub fn observe(&mut self, profile: usize, nanos: i64) {
+    pub fn observe(&mut self, profile: ProfileIndex, nanos: i64) {
         let learned = &mut self.learned[profile];
         learned.finished += 1;
         learned.nanos += nanos.max(0);
@@ -363,7 +371,7 @@ impl Scheduler {
     /// Records the time a worker of `profile` took from finishing a test
     /// to starting the next: reporting, reading the next id, whatever the
     /// worker does around a test that no test's duration counts.
-    pub fn observe_gap(&mut self, profile: usize, nanos: i64) {
+    pub fn observe_gap(&mut self, profile: ProfileIndex, nanos: i64) {
         let learned = &mut self.learned[profile];
         learned.gaps += 1;
         learned.gap_nanos += nanos.clamp(0, MAX_GAP.as_nanos() as i64);
@@ -371,7 +379,7 @@ impl Scheduler {
 
     /// What the tests of `profile` are expected to cost a worker beyond
     /// their history.
-    pub fn cost(&self, profile: usize) -> TestCost {
+    pub fn cost(&self, profile: ProfileIndex) -> TestCost {
         TestCost {
             unknown_nanos: self.expected(profile, None),
             overhead: self.overhead(profile),
@@ -381,7 +389,7 @@ impl Scheduler {
     /// What a worker of `profile` spends per test besides the test itself,
     /// in nanoseconds: the mean gap seen so far (0 before any). It matters
     /// for tiny tests, where it can be most of a worker's time.
-    fn overhead(&self, profile: usize) -> i64 {
+    fn overhead(&self, profile: ProfileIndex) -> i64 {
         let learned = self.learned[profile];
         if learned.gaps == 0 {
             0
@@ -392,7 +400,7 @@ impl Scheduler {
 
     /// What a unit is expected to take, in nanoseconds: its estimate, or for
     /// a unit with no history the mean of the tests finished so far.
-    fn expected(&self, profile: usize, estimate: Option<i64>) -> i64 {
+    fn expected(&self, profile: ProfileIndex, estimate: Option<i64>) -> i64 {
         estimate.unwrap_or_else(|| {
             let learned = self.learned[profile];
             if learned.finished == 0 {
@@ -405,7 +413,7 @@ impl Scheduler {
 
     /// The units left for `profile`, in this segment and the ones after it,
     /// and the nanoseconds they are expected to take.
-    pub fn remaining(&self, profile: usize) -> (usize, i64) {
+    pub fn remaining(&self, profile: ProfileIndex) -> (usize, i64) {
         self.segments[self.current..]
             .iter()
             .flat_map(|s| s.queues[profile].units.iter())
@@ -420,7 +428,7 @@ impl Scheduler {
     }
 
     /// Whether `profile` has units left, in this segment or a later one.
-    pub fn has_work(&self, profile: usize) -> bool {
+    pub fn has_work(&self, profile: ProfileIndex) -> bool {
         self.segments[self.current..]
             .iter()
             .any(|s| !s.queues[profile].units.is_empty())
@@ -526,6 +534,9 @@ pub fn make_units(
 mod tests {
     use super::*;
 
+    const P0: ProfileIndex = ProfileIndex::nth(0);
+    const P1: ProfileIndex = ProfileIndex::nth(1);
+
     fn ids(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
     }
@@ -540,12 +551,12 @@ mod tests {
         let e = estimates(&[("a", 10), ("b", 30), ("d", 20), ("e", 30)]);
         s.add(
             0,
-            0,
+            P0,
             ids(&["a", "b", "c", "d", "e", "f"]),
             Some(&e),
             Grouping::default(),
         );
-        let order: Vec<String> = std::iter::from_fn(|| s.next(0))
+        let order: Vec<String> = std::iter::from_fn(|| s.next(P0))
             .map(|u| u.ids.join("+"))
             .collect();
         assert_eq!(order, ["c", "f", "b", "e", "d", "a"]);
@@ -600,26 +611,26 @@ mod tests {
     #[test]
     fn unknown_tests_are_expected_to_take_what_finished_tests_took() {
         let mut s = Scheduler::with_segments(1, &[None]);
-        assert_eq!(s.expected(0, None), UNKNOWN_GUESS.as_nanos() as i64);
-        s.observe(0, 10);
-        s.observe(0, 30);
-        assert_eq!(s.expected(0, None), 20);
-        assert_eq!(s.expected(0, Some(5)), 5);
+        assert_eq!(s.expected(P0, None), UNKNOWN_GUESS.as_nanos() as i64);
+        s.observe(P0, 10);
+        s.observe(P0, 30);
+        assert_eq!(s.expected(P0, None), 20);
+        assert_eq!(s.expected(P0, Some(5)), 5);
     }
 
     #[test]
     fn the_overhead_is_the_mean_gap_with_waits_for_work_cut_short() {
         let mut s = Scheduler::with_segments(2, &[None]);
-        assert_eq!(s.overhead(0), 0);
-        s.observe_gap(0, 20_000);
-        s.observe_gap(0, 40_000);
-        assert_eq!(s.overhead(0), 30_000);
+        assert_eq!(s.overhead(P0), 0);
+        s.observe_gap(P0, 20_000);
+        s.observe_gap(P0, 40_000);
+        assert_eq!(s.overhead(P0), 30_000);
         // A worker that waited 5 s for its next test counts as MAX_GAP.
-        s.observe_gap(0, 5_000_000_000);
-        assert_eq!(s.overhead(0), (60_000 + MAX_GAP.as_nanos() as i64) / 3);
+        s.observe_gap(P0, 5_000_000_000);
+        assert_eq!(s.overhead(P0), (60_000 + MAX_GAP.as_nanos() as i64) / 3);
         // A clock stepping back counts as no time; profiles learn apart.
-        s.observe_gap(1, -7);
-        assert_eq!(s.overhead(1), 0);
+        s.observe_gap(P1, -7);
+        assert_eq!(s.overhead(P1), 0);
     }
 
     /// A classic profile's run in simulation: `workers` workers run the
@@ -636,13 +647,13 @@ mod tests {
             .cloned()
             .zip(estimates.iter().copied())
             .collect();
-        s.add(0, 0, names, Some(&e), Grouping::default());
+        s.add(0, P0, names, Some(&e), Grouping::default());
         let paid = startup.map_or(0, nanos);
         let (mut now, mut ends, mut sizes) = (0, Vec::<i64>::new(), Vec::new());
         loop {
             while ends.len() < workers {
                 let busy: Vec<i64> = ends.iter().map(|end| end - now).collect();
-                let batch = s.batch(0, &busy, workers, startup);
+                let batch = s.batch(P0, &busy, workers, startup);
                 if batch.is_empty() {
                     break;
                 }
@@ -653,7 +664,7 @@ mod tests {
             let Some((first, &end)) = ends.iter().enumerate().min_by_key(|(_, end)| **end) else {
                 break;
             };
-            if !s.has_work(0) {
+            if !s.has_work(P0) {
                 return (sizes, *ends.iter().max().unwrap());
             }
             now = end;
@@ -676,13 +687,13 @@ mod tests {
     fn tests_with_no_history_are_dealt_out_in_turn_whatever_the_start_up() {
         let mut s = Scheduler::with_segments(1, &[None]);
         let names: Vec<String> = (0..40).map(|i| format!("t{i:02}")).collect();
-        s.add(0, 0, names, None, Grouping::default());
+        s.add(0, P0, names, None, Grouping::default());
         let startup = Some(Duration::from_micros(1));
         // Each busy worker holds ten tests of the first guess.
         let held = 10 * UNKNOWN_GUESS.as_nanos() as i64;
         let batches: Vec<Vec<String>> = (0..4)
             .map(|busy| {
-                let batch = s.batch(0, &vec![held; busy], 4, startup);
+                let batch = s.batch(P0, &vec![held; busy], 4, startup);
                 batch.into_iter().flat_map(|u| u.ids).collect()
             })
             .collect();
@@ -690,7 +701,7 @@ mod tests {
         // Neighbours in the listing (a module's slow tests, often) go to
         // different workers, as the Python testr deals them.
         assert_eq!(batches[0][..3], ["t00", "t04", "t08"]);
-        assert!(!s.has_work(0));
+        assert!(!s.has_work(P0));
     }
 
     #[test]
@@ -724,21 +735,21 @@ mod tests {
         let queued = |s: &mut Scheduler| {
             let names: Vec<String> = (0..100).map(|i| format!("t{i:03}")).collect();
             let e: HashMap<String, i64> = names.iter().map(|n| (n.clone(), 10 * MS)).collect();
-            s.add(0, 0, names, Some(&e), Grouping::default());
+            s.add(0, P0, names, Some(&e), Grouping::default());
         };
         // The busy worker's process will run for 2 s yet: the free one
         // takes all that is left (1 s), rather than leave some to start
         // another process after it.
         let mut s = Scheduler::with_segments(1, &[None]);
         queued(&mut s);
-        assert_eq!(s.batch(0, &[2000 * MS], 2, startup).len(), 100);
+        assert_eq!(s.batch(P0, &[2000 * MS], 2, startup).len(), 100);
         // It ends in 200 ms: its next process would start then, so the
         // free one takes 20 tests more than half (both then end 0.7 s
         // from now), and the rest waits for it.
         let mut s = Scheduler::with_segments(1, &[None]);
         queued(&mut s);
-        assert_eq!(s.batch(0, &[200 * MS], 2, startup).len(), 60);
-        assert_eq!(s.remaining(0).0, 40);
+        assert_eq!(s.batch(P0, &[200 * MS], 2, startup).len(), 60);
+        assert_eq!(s.remaining(P0).0, 40);
     }
 
     #[test]
@@ -760,19 +771,19 @@ mod tests {
     #[test]
     fn segments_hand_out_their_units_in_turn() {
         let mut s = Scheduler::with_segments(2, &[Some(1), None, None]);
-        s.add(0, 0, ids(&["x"]), None, Grouping::default());
-        s.add(2, 1, ids(&["y", "z"]), None, Grouping::default());
+        s.add(0, P0, ids(&["x"]), None, Grouping::default());
+        s.add(2, P1, ids(&["y", "z"]), None, Grouping::default());
         assert_eq!(s.limit(), Some(1));
-        assert!(s.has_work(1), "later segments count");
-        assert_eq!(s.next(1), None, "but only the current one hands out");
-        assert_eq!(s.next(0).unwrap().ids, ["x"]);
+        assert!(s.has_work(P1), "later segments count");
+        assert_eq!(s.next(P1), None, "but only the current one hands out");
+        assert_eq!(s.next(P0).unwrap().ids, ["x"]);
         assert!(s.segment_handed_out());
         assert!(s.advance(), "the empty middle segment is skipped");
         assert_eq!(s.current(), 2);
         assert_eq!(s.limit(), None);
-        assert_eq!(s.remaining(1).0, 2);
-        assert_eq!(s.next(1).unwrap().ids, ["y"]);
-        assert_eq!(s.next(1).unwrap().ids, ["z"]);
+        assert_eq!(s.remaining(P1).0, 2);
+        assert_eq!(s.next(P1).unwrap().ids, ["y"]);
+        assert_eq!(s.next(P1).unwrap().ids, ["z"]);
         assert!(!s.advance());
     }
 
@@ -782,36 +793,36 @@ mod tests {
         let e = estimates(&[("known", 10)]);
         s.add(
             0,
-            0,
+            P0,
             ids(&["known", "a", "b"]),
             Some(&e),
             Grouping::default(),
         );
-        assert_eq!(s.unknown_left(0), 2);
-        assert_eq!(s.peek(0).unwrap().ids, ["a"]);
-        let a = s.next(0).unwrap();
-        assert_eq!(s.unknown_left(0), 1);
-        s.requeue(0, vec![a]);
-        assert_eq!(s.unknown_left(0), 2);
-        s.next(0);
-        s.next(0);
-        assert_eq!(s.peek(0).unwrap().estimate, Some(10));
-        assert_eq!(s.unknown_left(0), 0);
-        s.add(0, 0, ids(&["c"]), None, Grouping::default());
+        assert_eq!(s.unknown_left(P0), 2);
+        assert_eq!(s.peek(P0).unwrap().ids, ["a"]);
+        let a = s.next(P0).unwrap();
+        assert_eq!(s.unknown_left(P0), 1);
+        s.requeue(P0, vec![a]);
+        assert_eq!(s.unknown_left(P0), 2);
+        s.next(P0);
+        s.next(P0);
+        assert_eq!(s.peek(P0).unwrap().estimate, Some(10));
+        assert_eq!(s.unknown_left(P0), 0);
+        s.add(0, P0, ids(&["c"]), None, Grouping::default());
         s.clear();
-        assert_eq!((s.unknown_left(0), s.peek(0)), (0, None));
+        assert_eq!((s.unknown_left(P0), s.peek(P0)), (0, None));
     }
 
     #[test]
     fn requeued_units_come_next() {
         let mut s = Scheduler::with_segments(2, &[None]);
-        s.add(0, 1, ids(&["a", "b"]), None, Grouping::default());
-        let a = s.next(1).unwrap();
-        s.requeue(1, vec![a.clone()]);
-        assert_eq!(s.next(1), Some(a));
-        assert!(s.has_work(1));
-        assert!(!s.has_work(0));
+        s.add(0, P1, ids(&["a", "b"]), None, Grouping::default());
+        let a = s.next(P1).unwrap();
+        s.requeue(P1, vec![a.clone()]);
+        assert_eq!(s.next(P1), Some(a));
+        assert!(s.has_work(P1));
+        assert!(!s.has_work(P0));
         s.clear();
-        assert!(!s.has_work(1));
+        assert!(!s.has_work(P1));
     }
 }

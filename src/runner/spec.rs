@@ -19,7 +19,7 @@ pub struct ProfileRun {
     /// The name `$PROFILE` becomes (empty for the unnamed profile).
     pub name: String,
     /// The tags every result of the profile carries.
-    pub profile: Profile,
+    pub tags: Profile,
     pub settings: RunnerSettings,
     /// What earlier runs of the profile left in the repository.
     pub history: ProfileHistory,
@@ -43,12 +43,132 @@ impl ProfileRun {
     }
 }
 
+/// A profile's position among the profiles of a run: what the runner's
+/// state of each profile is found by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProfileIndex(usize);
+
+impl ProfileIndex {
+    /// Its position, counting from 0.
+    pub fn position(self) -> usize {
+        self.0
+    }
+
+    /// The index of the profile at `position`, for tests.
+    #[cfg(test)]
+    pub const fn nth(position: usize) -> ProfileIndex {
+        ProfileIndex(position)
+    }
+}
+
+/// One value for each profile of a run, found by [`ProfileIndex`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerProfile<T>(Vec<T>);
+
+impl<T> PerProfile<T> {
+    /// A value for each of `count` profiles, made by `value`.
+    pub fn from_fn(count: usize, value: impl FnMut(ProfileIndex) -> T) -> PerProfile<T> {
+        PerProfile((0..count).map(ProfileIndex).map(value).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, index: ProfileIndex) -> Option<&T> {
+        self.0.get(index.0)
+    }
+
+    pub fn get_mut(&mut self, index: ProfileIndex) -> Option<&mut T> {
+        self.0.get_mut(index.0)
+    }
+
+    /// Every profile's index, in order.
+    pub fn indices(&self) -> impl Iterator<Item = ProfileIndex> + use<T> {
+        (0..self.0.len()).map(ProfileIndex)
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.0.iter_mut()
+    }
+
+    /// Each profile's index with its value.
+    pub fn enumerate(&self) -> impl Iterator<Item = (ProfileIndex, &T)> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(index, value)| (ProfileIndex(index), value))
+    }
+
+    /// A value for each profile, made from this one's.
+    pub fn map<U>(&self, value: impl FnMut(&T) -> U) -> PerProfile<U> {
+        PerProfile(self.0.iter().map(value).collect())
+    }
+
+    /// The values, in profile order.
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T> From<Vec<T>> for PerProfile<T> {
+    fn from(values: Vec<T>) -> PerProfile<T> {
+        PerProfile(values)
+    }
+}
+
+impl<T> FromIterator<T> for PerProfile<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> PerProfile<T> {
+        PerProfile(values.into_iter().collect())
+    }
+}
+
+impl<T> std::ops::Index<ProfileIndex> for PerProfile<T> {
+    type Output = T;
+
+    fn index(&self, index: ProfileIndex) -> &T {
+        &self.0[index.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<ProfileIndex> for PerProfile<T> {
+    fn index_mut(&mut self, index: ProfileIndex) -> &mut T {
+        &mut self.0[index.0]
+    }
+}
+
+impl<'a, T> IntoIterator for &'a PerProfile<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut PerProfile<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut()
+    }
+}
+
 /// A run of the selected tests of some profiles.
 #[derive(Debug)]
 pub struct RunSpec {
     /// The project directory: where commands run.
     pub project: PathBuf,
-    pub profiles: Vec<ProfileRun>,
+    pub profiles: PerProfile<ProfileRun>,
     /// How many tests run at once, over every profile.
     pub concurrency: usize,
     pub selection: Selection,

@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
-/// The start-up costs of a run's profiles, indexed by profile position.
+use super::spec::{PerProfile, ProfileIndex};
+
+/// The start-up costs of a run's profiles.
 #[derive(Debug, Default)]
 pub struct StartupCosts {
-    profiles: Vec<ProfileStartup>,
+    profiles: PerProfile<ProfileStartup>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -22,29 +24,26 @@ struct ProfileStartup {
 }
 
 impl StartupCosts {
-    /// Costs known from history, per profile position.
-    pub fn new(history: &[Option<Duration>]) -> StartupCosts {
+    /// Costs known from history, per profile.
+    pub fn new(history: &PerProfile<Option<Duration>>) -> StartupCosts {
         StartupCosts {
-            profiles: history
-                .iter()
-                .map(|&history| ProfileStartup {
-                    history,
-                    ..ProfileStartup::default()
-                })
-                .collect(),
+            profiles: history.map(|&history| ProfileStartup {
+                history,
+                ..ProfileStartup::default()
+            }),
         }
     }
 
     /// A listing process of `profile` ran for `took`: it started the
     /// interpreter and discovered the tests, as a batch will.
-    pub fn observe_listing(&mut self, profile: usize, took: Duration) {
+    pub fn observe_listing(&mut self, profile: ProfileIndex, took: Duration) {
         if let Some(p) = self.profiles.get_mut(profile) {
             p.listing.get_or_insert(took);
         }
     }
 
     /// A batch of `profile` took `took` from its spawn to its first result.
-    pub fn observe_batch(&mut self, profile: usize, took: Duration) {
+    pub fn observe_batch(&mut self, profile: ProfileIndex, took: Duration) {
         if let Some(p) = self.profiles.get_mut(profile) {
             p.batches.push(took);
         }
@@ -52,18 +51,15 @@ impl StartupCosts {
 
     /// The start-up a batch of `profile` is expected to pay: this run's
     /// batches' median, else history, else this run's listing.
-    pub fn expected(&self, profile: usize) -> Option<Duration> {
+    pub fn expected(&self, profile: ProfileIndex) -> Option<Duration> {
         let p = self.profiles.get(profile)?;
         median(&p.batches).or(p.history).or(p.listing)
     }
 
     /// What this run measured for each profile, to keep for the next run:
     /// its batches' median, else its listing.
-    pub fn measured(&self) -> Vec<Option<Duration>> {
-        self.profiles
-            .iter()
-            .map(|p| median(&p.batches).or(p.listing))
-            .collect()
+    pub fn measured(&self) -> PerProfile<Option<Duration>> {
+        self.profiles.map(|p| median(&p.batches).or(p.listing))
     }
 }
 
@@ -81,18 +77,33 @@ mod tests {
 
     #[test]
     fn batches_beat_history_which_beats_the_listing() {
-        let mut costs = StartupCosts::new(&[Some(300 * MS), None]);
-        assert_eq!(costs.expected(0), Some(300 * MS));
-        assert_eq!(costs.expected(1), None);
-        costs.observe_listing(0, 500 * MS);
-        costs.observe_listing(1, 400 * MS);
-        assert_eq!(costs.expected(0), Some(300 * MS), "history first");
-        assert_eq!(costs.expected(1), Some(400 * MS), "then the listing");
+        let mut costs = StartupCosts::new(&vec![Some(300 * MS), None].into());
+        assert_eq!(costs.expected(ProfileIndex::nth(0)), Some(300 * MS));
+        assert_eq!(costs.expected(ProfileIndex::nth(1)), None);
+        costs.observe_listing(ProfileIndex::nth(0), 500 * MS);
+        costs.observe_listing(ProfileIndex::nth(1), 400 * MS);
+        assert_eq!(
+            costs.expected(ProfileIndex::nth(0)),
+            Some(300 * MS),
+            "history first"
+        );
+        assert_eq!(
+            costs.expected(ProfileIndex::nth(1)),
+            Some(400 * MS),
+            "then the listing"
+        );
         for ms in [250, 900, 260] {
-            costs.observe_batch(0, ms * MS);
+            costs.observe_batch(ProfileIndex::nth(0), ms * MS);
         }
-        assert_eq!(costs.expected(0), Some(260 * MS), "the batches' median");
-        assert_eq!(costs.measured(), [Some(260 * MS), Some(400 * MS)]);
-        assert_eq!(costs.expected(7), None);
+        assert_eq!(
+            costs.expected(ProfileIndex::nth(0)),
+            Some(260 * MS),
+            "the batches' median"
+        );
+        assert_eq!(
+            costs.measured().into_vec(),
+            [Some(260 * MS), Some(400 * MS)]
+        );
+        assert_eq!(costs.expected(ProfileIndex::nth(7)), None);
     }
 }

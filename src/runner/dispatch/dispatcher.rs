@@ -20,7 +20,7 @@ use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunReport, StopSignal, WorkerBalance};
 use crate::runner::python_worker;
 use crate::runner::schedule::Scheduler;
-use crate::runner::spec::RunSpec;
+use crate::runner::spec::{PerProfile, RunSpec};
 use crate::runner::startup::StartupCosts;
 
 /// Whether the dispatcher runs the tests or only lists them.
@@ -60,7 +60,7 @@ pub(super) struct Dispatcher {
     pub(super) events: EventBatch,
     pub(super) scheduler: Scheduler,
     pub(super) startups: StartupCosts,
-    pub(super) profiles: Vec<ProfileState>,
+    pub(super) profiles: PerProfile<ProfileState>,
     pub(super) slots: Vec<Slot>,
     pub(super) processes: Registry,
     /// Holds the id files of batches, the profiles' shared directories,
@@ -70,8 +70,6 @@ pub(super) struct Dispatcher {
     pub(super) started: Instant,
     pub(super) any_results: bool,
     pub(super) interrupt: Option<Interrupt>,
-    /// In list mode, the selected tests of each profile.
-    pub(super) listed: Vec<Vec<String>>,
     pub(super) segments: Segments,
 }
 
@@ -95,25 +93,19 @@ impl Dispatcher {
             None
         };
         let profile_count = spec.profiles.len();
-        for profile in 0..profile_count {
+        for profile in spec.profiles.indices() {
             std::fs::create_dir(shared_dir(files.path(), profile))?;
         }
         let slot_count = match mode {
             Mode::Run => spec.concurrency.max(1),
             Mode::List => 0,
         };
-        let segments = Segments::new(spec.plan.as_ref(), profile_count);
+        let segments = Segments::new(spec.plan.as_ref());
         Ok(Dispatcher {
             scheduler: Scheduler::with_segments(profile_count, &segments.limits()),
-            startups: StartupCosts::new(
-                &spec
-                    .profiles
-                    .iter()
-                    .map(|p| p.history.startup)
-                    .collect::<Vec<_>>(),
-            ),
+            startups: StartupCosts::new(&spec.profiles.map(|p| p.history.startup)),
             segments,
-            profiles: (0..profile_count).map(|_| ProfileState::new()).collect(),
+            profiles: spec.profiles.map(|_| ProfileState::new()),
             slots: (0..slot_count).map(|_| Slot::default()).collect(),
             processes: Registry::new().map_err(|source| RunError::Spawn {
                 command: "the watchdog `/bin/sh -c ...` that ends the workers if testr dies"
@@ -125,7 +117,6 @@ impl Dispatcher {
             started: Instant::now(),
             any_results: false,
             interrupt: None,
-            listed: vec![Vec::new(); profile_count],
             spec,
             mode,
             events: EventBatch::new(events),
@@ -167,7 +158,11 @@ impl Dispatcher {
         self.events.flush();
         Ok(Dispatched {
             report: self.report(),
-            listed: std::mem::take(&mut self.listed),
+            listed: self
+                .profiles
+                .iter_mut()
+                .map(|p| std::mem::take(&mut p.selected))
+                .collect(),
         })
     }
 

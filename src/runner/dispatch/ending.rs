@@ -289,7 +289,7 @@ impl Dispatcher {
         id: String,
         text: String,
     ) -> TestResult {
-        let mut tags = self.spec.profiles[process.profile].profile.tags().to_vec();
+        let mut tags = self.spec.profiles[process.profile].tags.tags().to_vec();
         if let Some(slot) = process.slot {
             tags.push(format!("worker-{slot}"));
         }

@@ -14,6 +14,7 @@ use crate::runner::event::RunEvent;
 use crate::runner::listing::Listing;
 use crate::runner::process::ProcessId;
 use crate::runner::schedule::{LOOKAHEAD, MAX_AHEAD, UNKNOWN_TAIL_PER_WORKER};
+use crate::runner::spec::ProfileIndex;
 
 /// The longest the dispatcher leaves output unread, when no worker can run
 /// out of work meanwhile (it pauses for a third of the least work queued: a
@@ -131,7 +132,7 @@ impl Dispatcher {
     }
 
     /// Tops up every worker of `profile` (its tests were just planned).
-    pub(super) fn top_up_profile(&mut self, profile: usize) {
+    pub(super) fn top_up_profile(&mut self, profile: ProfileIndex) {
         let ids: Vec<ProcessId> = self
             .processes
             .iter()
@@ -145,14 +146,19 @@ impl Dispatcher {
 
     /// A profile's tests are known: select, then plan or (listing only)
     /// keep. With a plan, wait for every profile's listing.
-    pub(super) fn listed(&mut self, profile: usize, listing: Listing) -> Result<(), RunError> {
+    pub(super) fn listed(
+        &mut self,
+        profile: ProfileIndex,
+        listing: Listing,
+    ) -> Result<(), RunError> {
         if self.spec.plan.is_some() && self.mode == Mode::Run {
-            if self.segments.hold(profile, listing) {
+            self.profiles[profile].held_listing = Some(listing);
+            if self.profiles.iter().all(|p| p.held_listing.is_some()) {
                 self.follow_plan()?;
             }
             return Ok(());
         }
-        let tags = self.spec.profiles[profile].profile.clone();
+        let tags = self.spec.profiles[profile].tags.clone();
         let Listing {
             ids,
             groups,
@@ -161,11 +167,11 @@ impl Dispatcher {
         let selected = self.spec.selection.select(&tags, ids)?;
         let state = std::mem::replace(&mut self.profiles[profile].listing, ListingState::Done);
         if self.mode == Mode::List {
-            self.listed[profile] = selected;
+            self.profiles[profile].selected = selected;
             return Ok(());
         }
         self.emit(RunEvent::Planned {
-            profile: tags,
+            tags,
             tests: selected.len(),
         });
         let (selected, ahead) = match state {
@@ -194,7 +200,12 @@ impl Dispatcher {
     /// The listing of a profile that ran ahead of it came: the tests it
     /// ran ahead that the listing lacks are gone, and of the listed tests,
     /// those left to queue are the new ones and those not handed out yet.
-    fn caught_up(&mut self, profile: usize, ahead: &Ahead, selected: Vec<String>) -> Vec<String> {
+    fn caught_up(
+        &mut self,
+        profile: ProfileIndex,
+        ahead: &Ahead,
+        selected: Vec<String>,
+    ) -> Vec<String> {
         let queued: HashSet<String> = self
             .scheduler
             .take_queued(0, profile)

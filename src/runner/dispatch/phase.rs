@@ -12,6 +12,7 @@ use crate::collect::Collector;
 use crate::runner::assigned::Assignments;
 use crate::runner::event::StopSignal;
 use crate::runner::listing::Listing;
+use crate::runner::spec::ProfileIndex;
 use crate::subunit::Decoder;
 
 /// What a process is for.
@@ -93,7 +94,7 @@ pub(super) enum Verdict {
 
 pub(super) struct Process {
     pub(super) kind: Kind,
-    pub(super) profile: usize,
+    pub(super) profile: ProfileIndex,
     pub(super) slot: Option<usize>,
     pub(super) command: String,
     pub(super) pid: i32,

@@ -6,6 +6,7 @@ use std::process::ExitStatus;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::phase::Process;
+use crate::runner::listing::Listing;
 use crate::runner::schedule::Grouping;
 use crate::runner::spec::ProfileRun;
 
@@ -46,6 +47,11 @@ pub(super) struct ProfileState {
     pub(super) announced: bool,
     /// A classic command that cannot select tests runs once, whole.
     pub(super) whole_run_started: bool,
+    /// With a plan, its listing waits here until every profile is listed:
+    /// the plan is checked whole before any test runs.
+    pub(super) held_listing: Option<Listing>,
+    /// When only listing, its selected tests.
+    pub(super) selected: Vec<String>,
 }
 
 impl ProfileState {
@@ -56,6 +62,8 @@ impl ProfileState {
             groups: HashMap::default(),
             announced: false,
             whole_run_started: false,
+            held_listing: None,
+            selected: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::phase::{Kind, Process};
 use crate::runner::process::{self, Child, Envelope, Launch, ProcessGroups, ProcessId};
+use crate::runner::spec::ProfileIndex;
 
 pub(super) struct Registry {
     processes: HashMap<ProcessId, Process>,
@@ -76,14 +77,14 @@ impl Registry {
     }
 
     /// The processes of `profile` that hold a worker slot.
-    pub(super) fn workers_of(&self, profile: usize) -> usize {
+    pub(super) fn workers_of(&self, profile: ProfileIndex) -> usize {
         self.values()
             .filter(|p| p.profile == profile && p.slot.is_some())
             .count()
     }
 
     /// The workers of `profile` that hold no tests (listing, or idle).
-    pub(super) fn waiting_workers_of(&self, profile: usize) -> usize {
+    pub(super) fn waiting_workers_of(&self, profile: ProfileIndex) -> usize {
         self.values()
             .filter(|p| {
                 p.profile == profile

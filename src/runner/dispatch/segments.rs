@@ -35,13 +35,10 @@ pub(super) struct Segments {
     current: SegmentProgress,
     /// The segments that ended, for the report.
     reports: Vec<SegmentRun>,
-    /// With a plan, each profile's listing waits here until every profile
-    /// is listed: the plan is checked whole before any test runs.
-    held_listings: Vec<Option<Listing>>,
 }
 
 impl Segments {
-    pub(super) fn new(plan: Option<&PlannedRun>, profiles: usize) -> Segments {
+    pub(super) fn new(plan: Option<&PlannedRun>) -> Segments {
         let planned = plan.into_iter().flat_map(|planned| {
             planned
                 .plan
@@ -68,7 +65,6 @@ impl Segments {
             infos: planned.chain([unplanned, alone]).collect(),
             current: SegmentProgress::default(),
             reports: Vec::new(),
-            held_listings: vec![None; profiles],
         }
     }
 
@@ -97,12 +93,6 @@ impl Segments {
         self.current.tests += 1;
     }
 
-    /// Holds a profile's listing; true once every profile's is held.
-    pub(super) fn hold(&mut self, profile: usize, listing: Listing) -> bool {
-        self.held_listings[profile] = Some(listing);
-        self.held_listings.iter().all(Option::is_some)
-    }
-
     /// The segments that ended, in the order they ran.
     pub(super) fn take_reports(&mut self) -> Vec<SegmentRun> {
         std::mem::take(&mut self.reports)
@@ -122,25 +112,20 @@ impl Dispatcher {
         let mut buckets: Vec<Vec<Vec<String>>> = Vec::new();
         let mut listings: Vec<Vec<String>> = Vec::new();
         let mut alone_ids: Vec<HashSet<String>> = Vec::new();
-        for (held, state) in self
-            .segments
-            .held_listings
-            .iter_mut()
-            .zip(&mut self.profiles)
-        {
+        for state in &mut self.profiles {
             let Listing {
                 ids,
                 groups,
                 exclusive,
-            } = held.take().unwrap_or_default();
+            } = state.held_listing.take().unwrap_or_default();
             state.groups = groups;
             listings.push(ids);
             alone_ids.push(exclusive);
         }
         for ((run, listed), alone_ids) in self.spec.profiles.iter().zip(&listings).zip(&alone_ids) {
-            let placement = planned.plan.placement(&run.profile);
+            let placement = planned.plan.placement(&run.tags);
             let known: HashSet<&str> = listed.iter().map(String::as_str).collect();
-            let selected = self.spec.selection.select(&run.profile, listed.clone())?;
+            let selected = self.spec.selection.select(&run.tags, listed.clone())?;
             let mut bucket = vec![Vec::new(); alone + 1];
             for id in selected {
                 // A test the plan places stays there; one it does not, and
@@ -160,7 +145,7 @@ impl Dispatcher {
             for segment in &planned.plan.segments {
                 for entry in &segment.tests {
                     let missing = match &entry.profile {
-                        Some(p) => *p == run.profile && !known.contains(entry.id.as_str()),
+                        Some(p) => *p == run.tags && !known.contains(entry.id.as_str()),
                         None => !listings.iter().any(|l| l.contains(&entry.id)),
                     };
                     if missing {
@@ -189,10 +174,10 @@ impl Dispatcher {
                 ids: unplanned,
             });
         }
-        for (profile, bucket) in buckets.into_iter().enumerate() {
+        for (profile, bucket) in self.spec.profiles.indices().zip(buckets) {
             self.profiles[profile].listing = ListingState::Done;
             self.emit(RunEvent::Planned {
-                profile: self.spec.profiles[profile].profile.clone(),
+                tags: self.spec.profiles[profile].tags.clone(),
                 tests: bucket.iter().map(Vec::len).sum(),
             });
             for (segment, ids) in bucket.into_iter().enumerate() {
@@ -213,7 +198,7 @@ impl Dispatcher {
 
     /// Hands out the current segment's first tests.
     pub(super) fn start_segment(&mut self) -> Result<(), RunError> {
-        for profile in 0..self.spec.profiles.len() {
+        for profile in self.spec.profiles.indices() {
             self.top_up_profile(profile);
         }
         self.fill_slots()
@@ -237,7 +222,7 @@ impl Dispatcher {
         } else {
             // Nothing is left anywhere: let every worker finish (one that
             // waited while a segment allowed no more tests at once, too).
-            for profile in 0..self.spec.profiles.len() {
+            for profile in self.spec.profiles.indices() {
                 self.top_up_profile(profile);
             }
         }

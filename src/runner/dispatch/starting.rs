@@ -19,6 +19,7 @@ use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
 use crate::runner::process::{self, Child, ProcessId};
 use crate::runner::schedule::Unit;
+use crate::runner::spec::ProfileIndex;
 use crate::subunit::Decoder;
 
 /// A streaming worker is started for a profile that already has one only
@@ -37,7 +38,7 @@ pub(super) struct Slot {
 
 impl Dispatcher {
     pub(super) fn start(&mut self) -> Result<(), RunError> {
-        for profile in 0..self.spec.profiles.len() {
+        for profile in self.spec.profiles.indices() {
             let classic = match self.spec.profiles[profile].launch() {
                 Launch::Classic(classic) => classic.clone(),
                 Launch::Worker { .. } => {
@@ -75,7 +76,7 @@ impl Dispatcher {
     /// command whose listing costs a start-up of its own, with no plan to
     /// check against the listing first and no `group_regex` (a group must
     /// not be split between what ran ahead and what the listing adds).
-    fn run_ahead(&mut self, profile: usize) -> Option<Ahead> {
+    fn run_ahead(&mut self, profile: ProfileIndex) -> Option<Ahead> {
         let run = &self.spec.profiles[profile];
         if self.mode != Mode::Run || self.spec.plan.is_some() || run.settings.group_regex.is_some()
         {
@@ -86,7 +87,7 @@ impl Dispatcher {
             .history
             .last_run
             .iter()
-            .filter(|id| self.spec.selection.admits(&run.profile, id))
+            .filter(|id| self.spec.selection.admits(&run.tags, id))
             .filter(|id| started.insert((*id).clone()))
             .cloned()
             .collect();
@@ -152,9 +153,9 @@ impl Dispatcher {
     /// The profile a free slot should work for: the one with the most work
     /// left per worker. A profile not listed yet has unknown work, and comes
     /// first while it has no worker.
-    fn profile_for_free_slot(&self) -> Option<usize> {
-        let mut best: Option<(f64, usize)> = None;
-        for (index, profile) in self.spec.profiles.iter().enumerate() {
+    fn profile_for_free_slot(&self) -> Option<ProfileIndex> {
+        let mut best: Option<(f64, ProfileIndex)> = None;
+        for (index, profile) in self.spec.profiles.enumerate() {
             let state = &self.profiles[index];
             let workers = self.processes.workers_of(index);
             let per_worker = |work: f64| work / (workers + 1) as f64;
@@ -213,7 +214,7 @@ impl Dispatcher {
     /// How much longer each running batch of `profile` is expected to
     /// take, in nanoseconds: the start-up it has still to pay, and its
     /// tests not finished yet.
-    fn batches_left(&self, profile: usize, startup: Option<Duration>) -> Vec<i64> {
+    fn batches_left(&self, profile: ProfileIndex, startup: Option<Duration>) -> Vec<i64> {
         let cost = self.scheduler.cost(profile);
         self.processes
             .values()
@@ -233,7 +234,7 @@ impl Dispatcher {
 
     fn spawn(
         &mut self,
-        profile: usize,
+        profile: ProfileIndex,
         kind: Kind,
         slot: Option<usize>,
         batch: Option<Vec<Unit>>,
@@ -298,7 +299,7 @@ impl Dispatcher {
                     command: command.clone(),
                     source,
                 })?;
-        let mut tags: Vec<String> = run.profile.tags().to_vec();
+        let mut tags: Vec<String> = run.tags.tags().to_vec();
         if let Some(slot) = slot {
             tags.push(format!("worker-{slot}"));
             self.slots[slot].process = Some(id);
@@ -307,7 +308,7 @@ impl Dispatcher {
         if kind != Kind::Lister && !self.profiles[profile].announced {
             self.profiles[profile].announced = true;
             self.emit(RunEvent::Started {
-                profile: run.profile.clone(),
+                tags: run.tags.clone(),
                 command: command.clone(),
             });
         }
@@ -380,8 +381,8 @@ impl Dispatcher {
 
 /// A directory the processes of one profile share for this run only (a
 /// worker may keep there what its siblings can reuse).
-pub(super) fn shared_dir(run_files: &Path, profile: usize) -> PathBuf {
-    run_files.join(format!("profile-{profile}"))
+pub(super) fn shared_dir(run_files: &Path, profile: ProfileIndex) -> PathBuf {
+    run_files.join(format!("profile-{}", profile.position()))
 }
 
 /// How many workers a profile with no history starts before its tests are

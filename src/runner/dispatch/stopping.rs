@@ -10,6 +10,7 @@ use crate::config::DEFAULT_LIST_TIMEOUT;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, StopSignal};
 use crate::runner::process::ProcessId;
+use crate::runner::spec::ProfileIndex;
 
 /// How long workers get to stop after the first Ctrl-C before they are killed.
 const GRACE: Duration = Duration::from_secs(5);
@@ -55,7 +56,7 @@ impl Dispatcher {
         Some(process.spawned_at + self.list_timeout(process.profile))
     }
 
-    fn list_timeout(&self, profile: usize) -> Duration {
+    fn list_timeout(&self, profile: ProfileIndex) -> Duration {
         self.spec.profiles[profile]
             .settings
             .list_timeout
