@@ -1,8 +1,6 @@
 //! `testr list-tests`: the tests the test command lists (filtered), one a
 //! line for one profile, or as JSON for every selected profile.
 
-use std::sync::mpsc;
-
 use serde::Serialize;
 
 use super::{Context, Error, select};
@@ -71,10 +69,8 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         plan: None,
         cache_dir: repo::cache_dir(ctx.project),
     };
-    let (events, received) = mpsc::channel();
-    let listed = std::thread::scope(|scope| {
-        let lister = scope.spawn(move || runner::list(spec, events));
-        for event in received.into_iter().flatten() {
+    let listed = runner::list(spec, |batch| {
+        for event in batch {
             // Listing writes no results; what a lister says on stderr shows.
             let _ = match event {
                 RunEvent::Stderr(bytes) => ctx.stderr.write_all(&bytes),
@@ -82,7 +78,6 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
                 _ => Ok(()),
             };
         }
-        lister.join().expect("the runner thread does not panic")
     })?;
     if args.json {
         let tests = profiles

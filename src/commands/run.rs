@@ -4,7 +4,6 @@
 //! marked finished at its end (docs/repository.md).
 
 use std::collections::HashSet;
-use std::sync::mpsc;
 
 use super::last::exit_status;
 use super::record::{self, RunStore, Tallier};
@@ -114,59 +113,52 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     };
     let mut progress = Progress::on_stderr();
     let mut span = TimeSpan::default();
-    let (events, received) = mpsc::channel();
-    let outcome = std::thread::scope(|scope| {
-        let runner = scope.spawn(move || runner::run(spec, events));
-        // The first error writing output stops the echo, not the run: what
-        // runs is still stored.
-        let mut echo_error = None;
-        for batch in received {
-            for event in batch {
-                let shown = match event {
-                    RunEvent::Started { command, .. } => match tallier.text_out() {
-                        Some(out) => progress.suspend(|| {
-                            writeln!(out, "running={}", shown_as_run(&command))?;
-                            out.flush()
-                        }),
-                        None => Ok(()),
-                    },
-                    RunEvent::Planned { tests, .. } => {
-                        progress.planned(tests);
-                        Ok(())
-                    }
-                    RunEvent::Collected(collected) => {
-                        if let Collected::Test(result) = &collected {
-                            result.timestamps().for_each(|at| span.include(at));
-                            progress.finished(result.status.is_failure());
-                        }
-                        let (profile, echoed) = progress.suspend(|| tallier.take(&collected));
-                        store.add(collected, profile, tallier.counts());
-                        echoed
-                    }
-                    RunEvent::Stderr(bytes) => progress.suspend(|| {
-                        // What the tests wrote to stdout so far goes first.
-                        tallier.flush()?;
-                        ctx.stderr.write_all(&bytes)
+    // The first error writing output stops the echo, not the run: what
+    // runs is still stored.
+    let mut echo_error = None;
+    let report = runner::run(spec, |batch| {
+        for event in batch {
+            let shown = match event {
+                RunEvent::Started { command, .. } => match tallier.text_out() {
+                    Some(out) => progress.suspend(|| {
+                        writeln!(out, "running={}", shown_as_run(&command))?;
+                        out.flush()
                     }),
-                    RunEvent::Notice(notice) => {
-                        progress.suspend(|| writeln!(ctx.stderr, "testr: {notice}"))
-                    }
-                };
-                if let Err(e) = shown {
-                    echo_error.get_or_insert(e);
+                    None => Ok(()),
+                },
+                RunEvent::Planned { tests, .. } => {
+                    progress.planned(tests);
+                    Ok(())
                 }
-            }
-            // FAIL blocks (or subunit) show as the tests finish, not when
-            // the run ends.
-            if let Err(e) = tallier.flush() {
+                RunEvent::Collected(collected) => {
+                    if let Collected::Test(result) = &collected {
+                        result.timestamps().for_each(|at| span.include(at));
+                        progress.finished(result.status.is_failure());
+                    }
+                    let (profile, echoed) = progress.suspend(|| tallier.take(&collected));
+                    store.add(collected, profile, tallier.counts());
+                    echoed
+                }
+                RunEvent::Stderr(bytes) => progress.suspend(|| {
+                    // What the tests wrote to stdout so far goes first.
+                    tallier.flush()?;
+                    ctx.stderr.write_all(&bytes)
+                }),
+                RunEvent::Notice(notice) => {
+                    progress.suspend(|| writeln!(ctx.stderr, "testr: {notice}"))
+                }
+            };
+            if let Err(e) = shown {
                 echo_error.get_or_insert(e);
             }
         }
-        let report = runner.join().expect("the runner thread does not panic");
-        (report, echo_error)
+        // FAIL blocks (or subunit) show as the tests finish, not when
+        // the run ends.
+        if let Err(e) = tallier.flush() {
+            echo_error.get_or_insert(e);
+        }
     });
     progress.finish();
-    let (report, mut echo_error) = outcome;
     let report = report?;
     let (tally, echo_finished) = tallier.finish();
     if let Err(e) = echo_finished {

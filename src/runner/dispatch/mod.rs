@@ -15,5 +15,5 @@ mod segments;
 mod starting;
 mod stopping;
 
-pub use dispatcher::{Mode, dispatch};
+pub use dispatcher::{Dispatched, Mode, dispatch};
 pub use output::LISTING_DONE;
