@@ -1,6 +1,8 @@
 //! Why a run could not go on. A run that stored no test before one of these
 //! stores nothing; one that did keeps its tests, marked as not finished.
 
+use std::path::PathBuf;
+
 use crate::model::Profile;
 use crate::report::escape_controls;
 
@@ -68,6 +70,28 @@ pub enum RunError {
         escape_controls(.id)
     )]
     IdFileLineBreak { id: String },
+    #[error(
+        "failed to create the run's temporary files in {}: {source} \
+         (TMPDIR chooses where they go)",
+        .dir.display()
+    )]
+    TempDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write the ids of a batch ($IDFILE) to {}: {source}", .path.display())]
+    IdFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "failed to install the Python workers ($PYTHON_WORKER, $PYTEST_WORKER) at {}: {source}",
+        .path.display()
+    )]
+    WorkerInstall {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
     #[error("failed to prepare the run: {0}")]

@@ -17,6 +17,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::error::RunError;
+
 /// What the shipped workers share, stdlib-only: the side of
 /// docs/worker-protocol.md that does not depend on how tests run (the
 /// subunit v2 writer, the protocol's streams, the listing, the id reader,
@@ -104,26 +106,34 @@ const UNUSED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// already, and returns the launchers' absolute paths (a command may change
 /// directory before it runs a worker). When `cache` is `None` or cannot be
 /// written (a read-only checkout), the workers go to `fallback`, which
-/// works the same, compiling in every worker.
-pub fn install(cache: Option<&Path>, fallback: &Path) -> io::Result<Launchers> {
-    if let Some(cache) = cache {
-        let cache = &std::path::absolute(cache)?;
+/// works the same, compiling in every worker. An error names what could
+/// not be written there.
+pub fn install(cache: Option<&Path>, fallback: &Path) -> Result<Launchers, RunError> {
+    if let Some(cache) = cache.and_then(|cache| std::path::absolute(cache).ok()) {
         let dir = cache.join(format!("{DIR_PREFIX}{:016x}", content_hash()));
         if let Ok(launchers) = install_in(&dir) {
             mark_used(&launchers.unittest);
-            remove_unused_versions(cache, &dir);
+            remove_unused_versions(&cache, &dir);
             return Ok(launchers);
         }
     }
-    install_in(&std::path::absolute(fallback)?)
+    let fallback = std::path::absolute(fallback).map_err(|source| RunError::WorkerInstall {
+        path: fallback.to_owned(),
+        source,
+    })?;
+    install_in(&fallback)
 }
 
-fn install_in(dir: &Path) -> io::Result<Launchers> {
-    fs::create_dir_all(dir)?;
+fn install_in(dir: &Path) -> Result<Launchers, RunError> {
+    let failed = |path: &Path| {
+        let path = path.to_owned();
+        move |source| RunError::WorkerInstall { path, source }
+    };
+    fs::create_dir_all(dir).map_err(failed(dir))?;
     for (name, text) in FILES {
         let path = dir.join(name);
         if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-            write_atomically(&path, text)?;
+            write_atomically(&path, text).map_err(failed(&path))?;
         }
     }
     Ok(Launchers::in_dir(dir))
@@ -246,6 +256,24 @@ mod tests {
         assert_eq!(
             fs::read_to_string(fallback.join(MODULE_FILE)).unwrap(),
             MODULE
+        );
+    }
+
+    #[test]
+    fn a_fallback_that_cannot_be_written_is_named() {
+        let scratch = tempfile::tempdir().unwrap();
+        let not_a_dir = scratch.path().join("file");
+        fs::write(&not_a_dir, "").unwrap();
+        let fallback = not_a_dir.join("run");
+        let err = install(None, &fallback).unwrap_err();
+        assert!(
+            matches!(&err, RunError::WorkerInstall { path, .. } if *path == fallback),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&fallback.display().to_string()) && message.contains("$PYTHON_WORKER"),
+            "{message}"
         );
     }
 }

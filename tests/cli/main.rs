@@ -21,6 +21,7 @@ mod queries;
 mod read_only;
 mod reliability;
 mod run;
+mod run_files;
 mod shown_ids;
 mod snapshots;
 mod stored_as_it_goes;

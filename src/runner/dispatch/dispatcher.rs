@@ -79,7 +79,13 @@ impl Dispatcher {
         mode: Mode,
         events: Sender<Vec<RunEvent>>,
     ) -> Result<Dispatcher, RunError> {
-        let files = tempfile::Builder::new().prefix("testr-run-").tempdir()?;
+        let files = tempfile::Builder::new()
+            .prefix("testr-run-")
+            .tempdir()
+            .map_err(|source| RunError::TempDir {
+                dir: std::env::temp_dir(),
+                source,
+            })?;
         let uses_worker = spec.profiles.iter().any(|p| match p.launch() {
             Launch::Worker { command } => command::uses_python_worker(command),
             Launch::Classic(classic) => command::uses_python_worker(&classic.command),
@@ -94,7 +100,12 @@ impl Dispatcher {
         };
         let profile_count = spec.profiles.len();
         for profile in spec.profiles.indices() {
-            std::fs::create_dir(shared_dir(files.path(), profile))?;
+            std::fs::create_dir(shared_dir(files.path(), profile)).map_err(|source| {
+                RunError::TempDir {
+                    dir: files.path().to_owned(),
+                    source,
+                }
+            })?;
         }
         let slot_count = match mode {
             Mode::Run => spec.concurrency.max(1),

@@ -348,7 +348,6 @@ impl Dispatcher {
     }
 
     fn write_id_file(&self, ids: &[String]) -> Result<tempfile::TempPath, RunError> {
-        use std::io::Write;
         // One id a line: an id holding a line break would reach a command
         // that reads the file as two ids (a reader in text mode ends a line
         // at a lone carriage return too). Only a command that reads the
@@ -368,15 +367,29 @@ impl Dispatcher {
                 return Err(RunError::IdFileLineBreak { id: id.clone() });
             }
         }
-        let mut file = tempfile::Builder::new()
-            .prefix("ids-")
-            .tempfile_in(self.files.path())?;
-        for id in ids {
-            writeln!(file, "{id}")?;
-        }
-        file.flush()?;
-        Ok(file.into_temp_path())
+        write_ids(self.files.path(), ids)
     }
+}
+
+/// Writes `ids`, one a line, to a new file in `dir`: a batch's `$IDFILE`.
+fn write_ids(dir: &Path, ids: &[String]) -> Result<tempfile::TempPath, RunError> {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new()
+        .prefix("ids-")
+        .tempfile_in(dir)
+        .map_err(|source| RunError::IdFile {
+            path: dir.to_owned(),
+            source,
+        })?;
+    let written = ids
+        .iter()
+        .try_for_each(|id| writeln!(file, "{id}"))
+        .and_then(|()| file.flush());
+    written.map_err(|source| RunError::IdFile {
+        path: file.path().to_owned(),
+        source,
+    })?;
+    Ok(file.into_temp_path())
 }
 
 /// A directory the processes of one profile share for this run only (a
@@ -396,4 +409,28 @@ fn unlisted_workers() -> usize {
 /// Whether a classic command can list tests and run chosen ones.
 fn can_select(classic: &ClassicCommand) -> bool {
     classic.list_option.is_some() && classic.id_option.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_file_writes_one_id_a_line_and_names_a_dir_it_cannot_write_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = ["a.b".to_owned(), "c d".to_owned()];
+        let file = write_ids(dir.path(), &ids).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "a.b\nc d\n");
+        let missing = dir.path().join("gone");
+        let err = write_ids(&missing, &ids).unwrap_err();
+        assert!(
+            matches!(&err, RunError::IdFile { path, .. } if *path == missing),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("$IDFILE") && message.contains(&missing.display().to_string()),
+            "{message}"
+        );
+    }
 }
