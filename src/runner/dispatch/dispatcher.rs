@@ -3,22 +3,19 @@
 //! with it; at the end it reports how the run went.
 
 use std::sync::mpsc::Sender;
-use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, sleep_until};
 
 use super::events::EventBatch;
+use super::files::RunFiles;
+use super::interruption::Interrupt;
 use super::profiles::ProfileState;
 use super::registry::Registry;
 use super::segments::Segments;
-use super::starting::{Slot, shared_dir};
-use super::stopping::Interrupt;
-use crate::config::Launch;
-use crate::runner::command;
+use super::slots::Slots;
 use crate::runner::error::RunError;
-use crate::runner::event::{RunEvent, RunReport, StopSignal, WorkerBalance};
-use crate::runner::python_worker;
+use crate::runner::event::{RunEvent, RunReport, StopSignal};
 use crate::runner::schedule::Scheduler;
 use crate::runner::spec::{PerProfile, RunSpec};
 use crate::runner::startup::StartupCosts;
@@ -50,10 +47,11 @@ pub async fn dispatch(
     outcome
 }
 
-/// Everything a dispatch knows while it runs. Its methods are spread by
-/// concern over this module's files: starting processes, reading their
-/// output, handing out tests, following the plan's segments, timeouts and
-/// signals, and processes ending.
+/// Everything a dispatch knows while it runs: the parts that own state of
+/// their own are types of their own (below this file), and its methods are
+/// grouped by concern in the files above it: `starting` processes, their
+/// `output`, the `handout` of tests, following the `plan`, `stopping` them
+/// (timeouts and signals), and their `ending`.
 pub(super) struct Dispatcher {
     pub(super) spec: RunSpec,
     pub(super) mode: Mode,
@@ -61,14 +59,13 @@ pub(super) struct Dispatcher {
     pub(super) scheduler: Scheduler,
     pub(super) startups: StartupCosts,
     pub(super) profiles: PerProfile<ProfileState>,
-    pub(super) slots: Vec<Slot>,
+    pub(super) slots: Slots,
     pub(super) processes: Registry,
-    /// Holds the id files of batches, the profiles' shared directories,
-    /// and the shipped Python worker when there is no cache for it.
-    pub(super) files: tempfile::TempDir,
-    pub(super) python_workers: Option<python_worker::Launchers>,
-    pub(super) started: Instant,
+    pub(super) files: RunFiles,
+    /// Whether any test result came: a process that fails before one did
+    /// is a command that does not work, not a failing test.
     pub(super) any_results: bool,
+    /// The signal stopping the run, once one came.
     pub(super) interrupt: Option<Interrupt>,
     pub(super) segments: Segments,
 }
@@ -79,34 +76,8 @@ impl Dispatcher {
         mode: Mode,
         events: Sender<Vec<RunEvent>>,
     ) -> Result<Dispatcher, RunError> {
-        let files = tempfile::Builder::new()
-            .prefix("testr-run-")
-            .tempdir()
-            .map_err(|source| RunError::TempDir {
-                dir: std::env::temp_dir(),
-                source,
-            })?;
-        let uses_worker = spec.profiles.iter().any(|p| match p.launch() {
-            Launch::Worker { command } => command::uses_python_worker(command),
-            Launch::Classic(classic) => command::uses_python_worker(&classic.command),
-        });
-        let python_workers = if uses_worker {
-            Some(python_worker::install(
-                spec.cache_dir.as_deref(),
-                files.path(),
-            )?)
-        } else {
-            None
-        };
+        let files = RunFiles::new(&spec)?;
         let profile_count = spec.profiles.len();
-        for profile in spec.profiles.indices() {
-            std::fs::create_dir(shared_dir(files.path(), profile)).map_err(|source| {
-                RunError::TempDir {
-                    dir: files.path().to_owned(),
-                    source,
-                }
-            })?;
-        }
         let slot_count = match mode {
             Mode::Run => spec.concurrency.max(1),
             Mode::List => 0,
@@ -117,15 +88,13 @@ impl Dispatcher {
             startups: StartupCosts::new(&spec.profiles.map(|p| p.history.startup)),
             segments,
             profiles: spec.profiles.map(|_| ProfileState::new()),
-            slots: (0..slot_count).map(|_| Slot::default()).collect(),
+            slots: Slots::new(slot_count),
             processes: Registry::new().map_err(|source| RunError::Spawn {
                 command: "the watchdog `/bin/sh -c ...` that ends the workers if testr dies"
                     .to_owned(),
                 source,
             })?,
             files,
-            python_workers,
-            started: Instant::now(),
             any_results: false,
             interrupt: None,
             spec,
@@ -181,24 +150,10 @@ impl Dispatcher {
         if self.spec.plan.is_some() && self.interrupt.is_none() {
             self.close_segment();
         }
-        let end = self.slots.iter().filter_map(|s| s.last_finish).max();
-        let workers = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.used)
-            .map(|(slot, s)| WorkerBalance {
-                slot,
-                tests: s.tests,
-                idle_at_end: end.map_or(Duration::ZERO, |end| {
-                    end.duration_since(s.last_finish.unwrap_or(self.started))
-                }),
-            })
-            .collect();
         RunReport {
             interrupted: self.interrupt.is_some(),
-            stopped_by: self.interrupt.as_ref().map(|i| i.signal),
-            workers,
+            stopped_by: self.interrupt.as_ref().map(Interrupt::signal),
+            workers: self.slots.balance(),
             segments: self.segments.take_reports(),
             startups: self.startups.measured(),
         }

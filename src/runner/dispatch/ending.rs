@@ -114,7 +114,7 @@ impl Dispatcher {
         status: ExitStatus,
     ) -> Result<(), RunError> {
         if let Some(slot) = process.slot {
-            self.slots[slot].process = None;
+            self.slots.free(slot);
         }
         let verdict = process.verdict(status);
         let stopped = match verdict {

@@ -6,12 +6,16 @@
 mod dispatcher;
 mod ending;
 mod events;
+mod files;
 mod handout;
+mod interruption;
 mod output;
 mod phase;
+mod plan;
 mod profiles;
 mod registry;
 mod segments;
+mod slots;
 mod starting;
 mod stopping;
 

@@ -149,8 +149,7 @@ impl Dispatcher {
             process.last_stop = timestamp;
             self.segments.test_finished();
             if let Some(slot) = process.slot {
-                self.slots[slot].tests += 1;
-                self.slots[slot].last_finish = Some(now);
+                self.slots.test_finished(slot, now);
             }
         }
     }

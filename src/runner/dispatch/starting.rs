@@ -2,7 +2,6 @@
 //! worker slot the process the work needs most (a worker, a batch of a
 //! classic command, or its one whole run).
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustc_hash::FxHashSet as HashSet;
@@ -25,16 +24,6 @@ use crate::subunit::Decoder;
 /// A streaming worker is started for a profile that already has one only
 /// when its remaining work per worker is worth a start-up.
 const WORKER_START_COST: Duration = Duration::from_millis(300);
-
-/// A place for one process at a time: `worker-N`.
-#[derive(Default)]
-pub(super) struct Slot {
-    pub(super) process: Option<ProcessId>,
-    /// Whether a process ever ran in it (the balance leaves out the rest).
-    pub(super) used: bool,
-    pub(super) tests: usize,
-    pub(super) last_finish: Option<Instant>,
-}
 
 impl Dispatcher {
     pub(super) fn start(&mut self) -> Result<(), RunError> {
@@ -105,7 +94,7 @@ impl Dispatcher {
 
     pub(super) fn fill_slots(&mut self) -> Result<(), RunError> {
         for slot in 0..self.slots.len() {
-            if self.slots[slot].process.is_none() {
+            if self.slots.is_free(slot) {
                 self.fill_slot(slot)?;
             }
         }
@@ -242,7 +231,7 @@ impl Dispatcher {
         let run = &self.spec.profiles[profile];
         let subs = Substitutions {
             profile: &run.name,
-            python_workers: self.python_workers.as_ref(),
+            python_workers: self.files.python_workers(),
             extra_args: &self.spec.extra_args,
         };
         let mut assigned = Assignments::default();
@@ -281,7 +270,8 @@ impl Dispatcher {
             ("TESTR_PROFILE", run.name.clone()),
             (
                 "TESTR_SHARED_DIR",
-                shared_dir(self.files.path(), profile)
+                self.files
+                    .shared_dir(profile)
                     .to_string_lossy()
                     .into_owned(),
             ),
@@ -302,8 +292,7 @@ impl Dispatcher {
         let mut tags: Vec<String> = run.tags.tags().to_vec();
         if let Some(slot) = slot {
             tags.push(format!("worker-{slot}"));
-            self.slots[slot].process = Some(id);
-            self.slots[slot].used = true;
+            self.slots.occupy(slot, id);
         }
         if kind != Kind::Lister && !self.profiles[profile].announced {
             self.profiles[profile].announced = true;
@@ -367,35 +356,8 @@ impl Dispatcher {
                 return Err(RunError::IdFileLineBreak { id: id.clone() });
             }
         }
-        write_ids(self.files.path(), ids)
+        self.files.write_ids(ids)
     }
-}
-
-/// Writes `ids`, one a line, to a new file in `dir`: a batch's `$IDFILE`.
-fn write_ids(dir: &Path, ids: &[String]) -> Result<tempfile::TempPath, RunError> {
-    use std::io::Write;
-    let mut file = tempfile::Builder::new()
-        .prefix("ids-")
-        .tempfile_in(dir)
-        .map_err(|source| RunError::IdFile {
-            path: dir.to_owned(),
-            source,
-        })?;
-    let written = ids
-        .iter()
-        .try_for_each(|id| writeln!(file, "{id}"))
-        .and_then(|()| file.flush());
-    written.map_err(|source| RunError::IdFile {
-        path: file.path().to_owned(),
-        source,
-    })?;
-    Ok(file.into_temp_path())
-}
-
-/// A directory the processes of one profile share for this run only (a
-/// worker may keep there what its siblings can reuse).
-pub(super) fn shared_dir(run_files: &Path, profile: ProfileIndex) -> PathBuf {
-    run_files.join(format!("profile-{}", profile.position()))
 }
 
 /// How many workers a profile with no history starts before its tests are
@@ -409,28 +371,4 @@ fn unlisted_workers() -> usize {
 /// Whether a classic command can list tests and run chosen ones.
 fn can_select(classic: &ClassicCommand) -> bool {
     classic.list_option.is_some() && classic.id_option.is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_id_file_writes_one_id_a_line_and_names_a_dir_it_cannot_write_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let ids = ["a.b".to_owned(), "c d".to_owned()];
-        let file = write_ids(dir.path(), &ids).unwrap();
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), "a.b\nc d\n");
-        let missing = dir.path().join("gone");
-        let err = write_ids(&missing, &ids).unwrap_err();
-        assert!(
-            matches!(&err, RunError::IdFile { path, .. } if *path == missing),
-            "{err:?}"
-        );
-        let message = err.to_string();
-        assert!(
-            message.contains("$IDFILE") && message.contains(&missing.display().to_string()),
-            "{message}"
-        );
-    }
 }

@@ -5,25 +5,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::dispatcher::Dispatcher;
+use super::interruption::Interrupt;
 use super::phase::{Kill, Phase, Process};
 use crate::config::DEFAULT_LIST_TIMEOUT;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, StopSignal};
 use crate::runner::process::ProcessId;
 use crate::runner::spec::ProfileIndex;
-
-/// How long workers get to stop after the first Ctrl-C before they are killed.
-const GRACE: Duration = Duration::from_secs(5);
-
-/// A signal is stopping the run.
-pub(super) struct Interrupt {
-    /// The first signal.
-    pub(super) signal: StopSignal,
-    grace_until: Instant,
-    /// Whether every process was killed (the grace period is over, or a
-    /// second signal came).
-    killed: bool,
-}
 
 impl Dispatcher {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
@@ -32,11 +20,7 @@ impl Dispatcher {
             .processes
             .values()
             .filter_map(|p| self.listing_deadline_of(p));
-        let grace = self
-            .interrupt
-            .as_ref()
-            .filter(|i| !i.killed)
-            .map(|i| i.grace_until);
+        let grace = self.interrupt.as_ref().and_then(Interrupt::grace_deadline);
         timeouts.chain(listings).chain(grace).min()
     }
 
@@ -99,8 +83,7 @@ impl Dispatcher {
             )));
         }
         if let Some(interrupt) = &mut self.interrupt {
-            if !interrupt.killed && interrupt.grace_until <= now {
-                interrupt.killed = true;
+            if interrupt.grace_over(now) {
                 self.processes.kill_each();
             }
         }
@@ -127,20 +110,16 @@ impl Dispatcher {
                 self.processes
                     .for_each_mut(|process| process.stop(Kill::Signal(signal)));
                 self.processes.terminate_each();
-                self.interrupt = Some(Interrupt {
-                    signal,
-                    grace_until: Instant::now() + GRACE,
-                    killed: false,
-                });
+                self.interrupt = Some(Interrupt::new(signal));
             }
-            Some(interrupt) if !interrupt.killed => {
-                interrupt.killed = true;
-                self.emit(RunEvent::Notice(
-                    "interrupted again: killing the tests".into(),
-                ));
-                self.processes.kill_each();
+            Some(interrupt) => {
+                if interrupt.again() {
+                    self.emit(RunEvent::Notice(
+                        "interrupted again: killing the tests".into(),
+                    ));
+                    self.processes.kill_each();
+                }
             }
-            Some(_) => {}
         }
     }
 }
