@@ -8,7 +8,7 @@ use std::time::Duration;
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
-use super::RunError;
+use super::error::RunError;
 use crate::config::{Launch, RunnerSettings};
 use crate::model::Profile;
 use crate::plan::Plan;

@@ -1,6 +1,6 @@
 //! The dispatcher: one loop that starts processes, reads what they write,
 //! hands out tests as workers are about to run out, and deals with crashes,
-//! timeouts and signals. It emits [`RunEvent`](crate::runner::RunEvent)s
+//! timeouts and signals. It emits [`RunEvent`](crate::runner::event::RunEvent)s
 //! and never prints or stores.
 
 mod dispatcher;
