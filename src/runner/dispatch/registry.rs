@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::phase::{Kind, Process};
+use super::phase::{Kill, Kind, Process};
 use crate::runner::process::{self, Child, Envelope, Launch, ProcessGroups, ProcessId};
 use crate::runner::spec::ProfileIndex;
 
@@ -120,16 +120,12 @@ impl Registry {
         }
     }
 
-    /// Asks every process's group to stop (SIGTERM).
-    pub(super) fn terminate_each(&mut self) {
-        for process in self.processes.values() {
+    /// Stops every process for `kill`, asking its group to stop (SIGTERM).
+    pub(super) fn stop_each(&mut self, kill: Kill) {
+        for process in self.processes.values_mut() {
+            process.stop(kill);
             self.groups.terminate(process.pid);
         }
-    }
-
-    /// Changes every process with `each`.
-    pub(super) fn for_each_mut(&mut self, mut each: impl FnMut(&mut Process)) {
-        self.processes.values_mut().for_each(&mut each);
     }
 
     /// Kills every group not killed yet, those of ended processes too:

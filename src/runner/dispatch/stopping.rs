@@ -107,9 +107,7 @@ impl Dispatcher {
                 };
                 self.emit(RunEvent::Notice(notice));
                 self.scheduler.clear();
-                self.processes
-                    .for_each_mut(|process| process.stop(Kill::Signal(signal)));
-                self.processes.terminate_each();
+                self.processes.stop_each(Kill::Signal(signal));
                 self.interrupt = Some(Interrupt::new(signal));
             }
             Some(interrupt) => {
