@@ -16,7 +16,8 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::Context;
-use super::record::{self, Tallier};
+use super::store;
+use super::tally::Tallier;
 use crate::cli::ImportArgs;
 use crate::collect::{Collected, Collector};
 use crate::config::Config;
@@ -308,13 +309,13 @@ fn import_run(
         collector.push(item, &mut |c| done.push(c));
         for collected in done.drain(..) {
             let (profile, _) = tallier.take(&collected);
-            record::store(&mut writer, &collected, profile.as_ref())?;
+            store::item(&mut writer, &collected, profile.as_ref())?;
         }
     }
     collector.finish(&mut |c| done.push(c));
     for collected in done.drain(..) {
         let (profile, _) = tallier.take(&collected);
-        record::store(&mut writer, &collected, profile.as_ref())?;
+        store::item(&mut writer, &collected, profile.as_ref())?;
     }
     if writer.result_count() == 0 {
         return Ok(Outcome::Empty);

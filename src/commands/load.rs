@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 use super::last::{exit_status, write_run_junit};
-use super::record::{self, Tallier};
+use super::store;
+use super::tally::{self, Tallier};
 use super::{Context, Error, history, profile, trace};
 use crate::cli::LoadArgs;
 use crate::collect::{Collected, Collector, PARSER_TEST_ID};
@@ -70,7 +71,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
             for collected in done.drain(..) {
                 let (profile, echoed) = tallier.take(&collected);
                 echoed?;
-                record::store(&mut writer, &collected, profile.as_ref())?;
+                store::item(&mut writer, &collected, profile.as_ref())?;
             }
             Ok(())
         };
@@ -109,7 +110,7 @@ pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
     // What was loaded is stored before an error writing output is reported.
     echo_finished?;
     if !subunit && trace.is_none() && !ctx.quiet {
-        record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
+        tally::write_run_summary(ctx.stdout, &repo, id, &tally)?;
     }
     // From the stored run, after it is stored: a file that cannot be
     // written loses nothing.

@@ -12,11 +12,12 @@ mod last;
 mod list_tests;
 mod load;
 mod profile;
-mod record;
 mod run;
 mod select;
 mod slowest;
 mod stats;
+mod store;
+mod tally;
 mod trace;
 
 pub use context::Context;

@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 
 use super::last::exit_status;
-use super::record::{self, RunStore, Tallier};
+use super::store::RunStore;
+use super::tally::{self, Tallier};
 use super::{Context, Error, history, select, trace};
 use crate::cli::RunArgs;
 use crate::collect::Collected;
@@ -204,7 +205,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     // The per-test output ends with totals and a worker balance of its own.
     if !args.subunit && trace.is_none() {
         if !ctx.quiet {
-            record::write_run_summary(ctx.stdout, &repo, id, &tally)?;
+            tally::write_run_summary(ctx.stdout, &repo, id, &tally)?;
         }
         write_balance(ctx.stdout, &report.workers)?;
         write_segments(ctx.stdout, &report.segments)?;
