@@ -238,3 +238,100 @@ impl Process {
         String::from_utf8_lossy(&self.stderr).trim_end().to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use tokio::sync::mpsc::unbounded_channel;
+
+    use super::*;
+    use crate::runner::spec::ProfileIndex;
+
+    fn process(kind: Kind, phase: Phase) -> Process {
+        Process {
+            kind,
+            profile: ProfileIndex::nth(0),
+            slot: Some(0),
+            command: "worker".to_owned(),
+            pid: 0,
+            phase,
+            decoder: Decoder::new(),
+            collector: Collector::new(Vec::new()),
+            assigned: Assignments::default(),
+            clock: None,
+            last_stop: None,
+            spawned_at: Instant::now(),
+            awaiting_first_test: false,
+            wants_next: false,
+            stderr: Vec::new(),
+            exit: None,
+            open_pipes: 2,
+            results: 0,
+            failures: 0,
+            _id_file: None,
+        }
+    }
+
+    fn worker() -> Process {
+        let (stdin, _) = unbounded_channel();
+        let listening = Listening {
+            stdin: Some(stdin),
+            ..Listening::default()
+        };
+        process(Kind::Worker, Phase::Listing(listening))
+    }
+
+    const SUCCESS: i32 = 0;
+    const STATUS_1: i32 = 1 << 8;
+
+    fn verdict(process: &Process, raw: i32) -> Verdict {
+        process.verdict(ExitStatus::from_raw(raw))
+    }
+
+    #[test]
+    fn a_worker_lists_runs_and_is_told_to_finish() {
+        let mut worker = worker();
+        assert!(worker.takes_ids() && !worker.is_running());
+        assert_eq!(verdict(&worker, SUCCESS), Verdict::Unlisted);
+        worker.listening().unwrap().listing.push("a".into(), &[]);
+        assert_eq!(worker.listing_done(false).ids, ["a"]);
+        assert!(worker.is_running() && worker.takes_ids());
+        assert_eq!(
+            verdict(&worker, SUCCESS),
+            Verdict::Died,
+            "it exited while it could take more tests"
+        );
+        worker.tell_to_finish();
+        assert!(!worker.takes_ids());
+        assert_eq!(verdict(&worker, SUCCESS), Verdict::Finished);
+        assert_eq!(verdict(&worker, STATUS_1), Verdict::Died);
+    }
+
+    #[test]
+    fn a_worker_only_listing_finishes_once_listed() {
+        let mut worker = worker();
+        worker.listing_done(true);
+        assert!(matches!(worker.phase, Phase::Finishing));
+    }
+
+    #[test]
+    fn a_stopped_process_keeps_the_listing_it_was_sending() {
+        let mut worker = worker();
+        worker.stop(Kill::Signal(StopSignal::Terminate));
+        assert!(!worker.takes_ids(), "a signal closes its stdin");
+        worker.listening().unwrap().listing.push("a".into(), &[]);
+        assert_eq!(worker.listing_done(false).ids, ["a"]);
+        assert!(worker.listening().is_none());
+        assert_eq!(verdict(&worker, STATUS_1), Verdict::Stopped);
+
+        let mut batch = process(Kind::Batch, Phase::Finishing);
+        assert_eq!(verdict(&batch, SUCCESS), Verdict::Finished);
+        let after = Duration::from_secs(1);
+        batch.stop(Kill::Timeout { after });
+        assert!(matches!(batch.kill(), Some(Kill::Timeout { .. })));
+        assert_eq!(verdict(&batch, SUCCESS), Verdict::TimedOut);
+        batch.stop(Kill::Signal(StopSignal::Interrupt));
+        assert_eq!(verdict(&batch, SUCCESS), Verdict::Stopped);
+    }
+}
