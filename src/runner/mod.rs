@@ -1,8 +1,8 @@
 //! The meta-runner: runs the selected tests of every selected profile on
 //! long-lived workers (or batches of a classic `test_command`), handing out
 //! tests as workers are about to run out. The only async code of testr; it
-//! owns its tokio runtime, emits [`RunEvent`]s, and never prints or touches
-//! the repository.
+//! owns its thread and its tokio runtime, hands [`RunEvent`]s to its caller,
+//! and never prints or touches the repository.
 
 mod assigned;
 mod command;
