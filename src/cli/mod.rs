@@ -22,8 +22,33 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// stestr's global options: which configuration file, and the
+/// `.stestr.conf` keys to override (docs/stestr.md).
+#[derive(Debug, Args, Default)]
+pub struct ConfigArgs {
+    /// Read the configuration from FILE instead of .testr.conf or
+    /// .stestr.conf in the project directory (a file with a `test_path`
+    /// key is read as stestr's format, any other as testr's).
+    #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
+    pub file: Option<PathBuf>,
+    /// The directory test discovery starts in, over `test_path` of
+    /// .stestr.conf (with no configuration file, this is enough to run).
+    #[arg(short = 't', long, value_name = "DIR", global = true)]
+    pub test_path: Option<String>,
+    /// The top-level directory of discovery, over `top_dir` of .stestr.conf.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub top_dir: Option<String>,
+    /// Tests whose ids give the same match of RE run on one worker, in
+    /// order: over `group_regex` of the configuration.
+    #[arg(short = 'g', long, value_name = "RE", global = true)]
+    pub group_regex: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,7 +67,7 @@ pub enum Command {
     Slowest(SlowestArgs),
     /// Run the tests of every selected profile, in parallel, and store them
     /// as one run.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the tests the test command knows, without running them.
     ListTests(ListTestsArgs),
     /// Store every run of a stestr repository (.stestr/) or a Python testr
@@ -108,8 +133,59 @@ pub struct RunArgs {
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: Option<u16>,
     /// Accepted for compatibility: testr always runs tests in parallel.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "serial")]
     pub parallel: bool,
+    /// Run one test at a time (the same as --concurrency 1, which it wins over).
+    #[arg(long)]
+    pub serial: bool,
+    /// Hand the tests out in a random order instead of longest first.
+    #[arg(long)]
+    pub random: bool,
+    /// Leave out the tests whose ids match RE (searched anywhere in the id).
+    #[arg(short = 'E', long, value_name = "RE")]
+    pub exclude_regex: Option<String>,
+    /// Leave out the tests whose ids match any regular expression in FILE
+    /// (one a line; `#` starts a comment).
+    #[arg(short = 'e', long, value_name = "FILE")]
+    pub exclude_list: Option<PathBuf>,
+    /// Select the tests whose ids match a regular expression in FILE (one a
+    /// line; `#` starts a comment), as FILTER arguments do.
+    #[arg(short = 'i', long, value_name = "FILE")]
+    pub include_list: Option<PathBuf>,
+    /// Run the test ID (or the module of a path `pkg/test_x.py`) without
+    /// discovering the others; a `.stestr.conf` project loads only it.
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "ID",
+        conflicts_with_all = ["failing", "load_list", "plan", "isolated"]
+    )]
+    pub no_discover: Option<String>,
+    /// Add this run's results to the latest run instead of storing a new one.
+    #[arg(long)]
+    pub combine: bool,
+    /// Run again and again until a run has a failure (every run is
+    /// stored); a suite that always passes runs until interrupted.
+    #[arg(long, conflicts_with = "combine")]
+    pub until_failure: bool,
+    /// Run each test in a fresh worker process of its own, one at a time,
+    /// storing them as one run.
+    #[arg(long, conflicts_with_all = ["plan", "combine"])]
+    pub isolated: bool,
+    /// For each failing test that passes alone, replay the tests that ran
+    /// before it on its worker in the latest run, and name the smallest set
+    /// of them that makes it fail. Stores nothing.
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "until_failure", "isolated", "combine", "failing", "no_discover",
+            "load_list", "plan", "subunit", "random"
+        ]
+    )]
+    pub analyze_isolation: bool,
+    /// After the run, show the slowest tests, as `testr slowest` does.
+    #[arg(long, conflicts_with = "subunit")]
+    pub slowest: bool,
     /// Write the results as subunit v2 to stdout, and nothing else.
     #[arg(long)]
     pub subunit: bool,

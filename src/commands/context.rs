@@ -4,11 +4,16 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use crate::config::Overrides;
+
 pub struct Context<'a> {
     /// The project directory (`-d`), holding .testr.conf and .testrepository/.
     pub project: &'a Path,
     /// `-q`: leave out the summary lines.
     pub quiet: bool,
+    /// What the command line overrides of the configuration (`-c`,
+    /// `--test-path`, `--top-dir`, `--group-regex`).
+    pub overrides: &'a Overrides,
     /// The command line, stored with each run.
     pub command_line: &'a str,
     pub stdin: &'a mut dyn Read,

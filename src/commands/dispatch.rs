@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 
 use super::{Context, failing, history, import, init, last, list_tests, load, run, slowest, stats};
 use crate::cli::{Cli, Command};
+use crate::config::Overrides;
 
 /// Runs the command and returns its exit status; errors are for the caller
 /// to report (with [`crate::exit_codes::ERROR`]).
@@ -14,9 +15,16 @@ pub fn dispatch(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<u8> {
+    let overrides = Overrides {
+        file: cli.config.file.clone(),
+        test_path: cli.config.test_path.clone(),
+        top_dir: cli.config.top_dir.clone(),
+        group_regex: cli.config.group_regex.clone(),
+    };
     let mut ctx = Context {
         project: &cli.here,
         quiet: cli.quiet,
+        overrides: &overrides,
         command_line,
         stdin,
         stdout,

@@ -47,6 +47,28 @@ pub enum Error {
     SeveralConfiguredProfiles { known: String },
     #[error("bad filter `{pattern}`: {reason}")]
     BadFilter { pattern: String, reason: String },
+    #[error("bad {option} `{pattern}`: {reason}")]
+    BadRegex {
+        option: &'static str,
+        pattern: String,
+        reason: String,
+    },
+    #[error("failed to read {option} {path}: {source}")]
+    ReadRegexList {
+        option: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("bad regular expression `{pattern}` at line {line} of {option} {path}: {reason}")]
+    BadRegexInList {
+        option: &'static str,
+        path: PathBuf,
+        line: usize,
+        pattern: String,
+        reason: String,
+    },
+    #[error("--combine adds to the latest run, but the repository has no run yet")]
+    NothingToCombine,
     #[error("bad --timeout `{value}`: {problem}")]
     BadTimeout {
         value: String,

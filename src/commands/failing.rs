@@ -14,7 +14,7 @@ use crate::report::json::{self, FailingDoc, FailingTest};
 use crate::report::{SubunitWriter, Summary, escape_controls, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &FailingArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let repo = Repository::open_read_only(ctx.project)?;
     let in_play = repo.profiles()?;
     let choice = profile::choose(

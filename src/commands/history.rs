@@ -45,7 +45,7 @@ fn list(ctx: &mut Context<'_>, args: &HistoryListArgs) -> anyhow::Result<u8> {
 
 fn show(ctx: &mut Context<'_>, args: &HistoryShowArgs) -> anyhow::Result<u8> {
     let id = run_id(&args.id)?;
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let repo = Repository::open_read_only(ctx.project)?;
     let run = repo.run(id)?;
     last::show_run(ctx, &repo, &config, &run, &args.show)

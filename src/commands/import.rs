@@ -72,7 +72,7 @@ enum Outcome {
 }
 
 pub fn run(ctx: &mut Context<'_>, args: &ImportArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let source = locate(&args.dir)?;
     let canonical = fs::canonicalize(&source).map_err(|e| read_error(&source, e))?;
     let own = ctx.project.join(repo::DIR_NAME);

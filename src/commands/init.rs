@@ -17,7 +17,7 @@ pub fn run(ctx: &mut Context<'_>, args: &InitArgs) -> anyhow::Result<u8> {
         (_, Some(pytest_args)) => Some(pytest_command(pytest_args)),
         _ if !testr_conf.exists() && stestr_conf.exists() => {
             // Checked now rather than at the first run.
-            config::Config::load(ctx.project)?;
+            config::Config::load_with(ctx.project, ctx.overrides)?;
             Repository::init(ctx.project)?;
             writeln!(
                 ctx.stdout,

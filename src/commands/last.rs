@@ -19,7 +19,7 @@ use crate::report::json::{self, LastDoc, ProfileCounts, RunDoc, RunHeader, RunTe
 use crate::report::{JunitReport, SubunitWriter, Summary, write_failure, write_summary};
 
 pub fn run(ctx: &mut Context<'_>, args: &LastArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let repo = Repository::open_read_only(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     show_run(ctx, &repo, &config, &run, args)

@@ -8,7 +8,7 @@ use crate::cli::ListTestsArgs;
 use crate::exit_codes;
 use crate::repo;
 use crate::report::json::{self, ProfilesDoc};
-use crate::runner::{self, RunEvent, RunSpec, Selection};
+use crate::runner::{self, Order, RunEvent, RunSpec, Selection};
 
 /// `list-tests --json`: the records are those `run --load-list-json` reads.
 #[derive(Debug, Serialize)]
@@ -63,22 +63,14 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         concurrency: 1,
         selection: Selection {
             filters: select::filters(&args.tests.filters)?,
-            id_sets: Vec::new(),
+            ..Selection::default()
         },
         extra_args: args.tests.extra_args.clone(),
         plan: None,
+        order: Order::default(),
         cache_dir: repo::cache_dir(ctx.project),
     };
-    let listed = runner::list(spec, |batch| {
-        for event in batch {
-            // Listing writes no results; what a lister says on stderr shows.
-            let _ = match event {
-                RunEvent::Stderr(bytes) => ctx.stderr.write_all(&bytes),
-                RunEvent::Notice(notice) => writeln!(ctx.stderr, "testr: {notice}"),
-                _ => Ok(()),
-            };
-        }
-    })?;
+    let listed = list(ctx, spec)?;
     if args.json {
         let tests = profiles
             .iter()
@@ -104,4 +96,20 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(exit_codes::SUCCESS)
+}
+
+/// The selected tests of each profile of `spec`, in its order; what the
+/// listing processes say on stderr shows on ours.
+pub(super) fn list(ctx: &mut Context<'_>, spec: RunSpec) -> anyhow::Result<Vec<Vec<String>>> {
+    let listed = runner::list(spec, |batch| {
+        for event in batch {
+            // Listing writes no results; what a lister says on stderr shows.
+            let _ = match event {
+                RunEvent::Stderr(bytes) => ctx.stderr.write_all(&bytes),
+                RunEvent::Notice(notice) => writeln!(ctx.stderr, "testr: {notice}"),
+                _ => Ok(()),
+            };
+        }
+    })?;
+    Ok(listed)
 }

@@ -22,7 +22,7 @@ struct Input<'a> {
 }
 
 pub fn run(ctx: &mut Context<'_>, args: &LoadArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let added_tags: Vec<String> = match &args.profile {
         Some(requested) => profile::parse(requested, config.profile_tags())?
             .tags()

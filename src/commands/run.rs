@@ -1,119 +1,160 @@
 //! `testr run`: run the selected tests of every selected profile on the
 //! runner, echo failures (or subunit v2) as they come, and store the run as
 //! it goes: created at its start, its results within a second of finishing,
-//! marked finished at its end (docs/repository.md).
+//! marked finished at its end (docs/repository.md). [`once`] is one run;
+//! the modes that run several (`--until-failure`, `--isolated`,
+//! `--analyze-isolation`) are built on it.
+
+mod isolated;
+mod isolation;
+mod setup;
+mod until_failure;
 
 use std::collections::HashSet;
+use std::io;
 
 use super::last::exit_status;
 use super::store::RunStore;
 use super::tally::{self, Tallier};
-use super::{Context, Error, history, select, trace};
-use crate::cli::RunArgs;
+use super::{Context, Error, history};
+use crate::cli::{ProfileArgs, RunArgs, SlowestArgs};
 use crate::collect::Collected;
-use crate::config::Config;
 use crate::exit_codes;
-use crate::model::{Profile, TimeSpan};
-use crate::plan::Plan;
-use crate::repo::{self, Repository, RunEnd, RunMeta};
+use crate::model::{Profile, RunId, TimeSpan};
+use crate::repo::{Repository, RunEnd, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
-use crate::runner::{
-    self, IdSet, PlannedRun, ProfileHistory, ProfileRun, RunEvent, RunReport, RunSpec, Selection,
-    StopSignal,
-};
+use crate::runner::{self, RunEvent, RunReport, RunSpec, StopSignal};
 use crate::shell;
+use setup::{Settled, Setup};
 
 pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
-    let config = select::load_config(ctx)?;
-    let timeout = select::timeout(args.timeout.as_deref())?;
-    let list_timeout = select::list_timeout(args.list_timeout.as_deref())?;
-    let mut profiles = select::chosen_profiles(&config, &args.profile, timeout)?;
-    select::override_list_timeout(&mut profiles, list_timeout);
-    for profile in &profiles {
-        if let Some(reason) = &profile.settings.kept_classic {
-            writeln!(
-                ctx.stderr,
-                "testr: running test_command in batches, one process each: {reason} \
-                 (`stream = no` keeps the batches without this note)"
-            )?;
-        }
-    }
-    let filters = select::filters(&args.tests.filters)?;
-    let mut id_sets = Vec::new();
-    if let Some(path) = &args.load_list {
-        id_sets.push(select::load_list(path, args.load_list_json, &profiles)?);
-    }
-    let plan = match args
-        .plan
-        .clone()
-        .or_else(|| config.plan().map(|p| ctx.project.join(p)))
-    {
-        Some(path) => Some(PlannedRun {
-            plan: checked_plan(&path, &config)?,
-            strict: args.plan_strict,
-        }),
-        None if args.plan_strict => return Err(Error::StrictWithoutPlan.into()),
-        None => None,
+    let setup = match Setup::from_args(ctx, args)? {
+        Settled::Setup(setup) => setup,
+        Settled::NothingFailing => return Ok(exit_codes::SUCCESS),
     };
-    // As stestr does, the first run in a project makes its repository.
-    let had_repository = ctx.project.join(repo::DIR_NAME).exists();
-    let repo = Repository::open_or_init(ctx.project, true)?;
-    if !had_repository {
-        writeln!(
-            ctx.stderr,
-            "testr: created the repository {}",
-            ctx.project.join(repo::DIR_NAME).display()
-        )?;
+    if args.analyze_isolation {
+        return isolation::analyze(ctx, &setup);
     }
-    if args.failing {
-        let failing = failing_set(&repo, &profiles)?;
-        if failing.per_profile.is_empty() {
-            writeln!(ctx.stdout, "No failing tests: nothing to run.")?;
-            return Ok(exit_codes::SUCCESS);
-        }
-        id_sets.push(failing);
-    }
-    let selection = Selection { filters, id_sets };
-    let narrowed = args.failing || selection.is_narrowed();
-    let partial = args.partial || narrowed;
-    for profile in &mut profiles {
-        profile.history = ProfileHistory {
-            estimates: repo.estimates(&profile.tags)?,
-            startup: repo.startup(&profile.tags)?,
-            last_run: repo.last_whole_run_tests(&profile.tags)?,
+    let status = if args.until_failure {
+        until_failure::repeat(ctx, &setup, args.isolated)?
+    } else if args.isolated {
+        isolated::pass(ctx, &setup)?.status
+    } else {
+        let repo = setup.repository(ctx.project)?;
+        let keep = if args.combine {
+            Keep::AddTo(setup.latest_run(&repo)?)
+        } else {
+            Keep::NewRun
         };
+        let spec = setup.spec(ctx.project, Some(&repo))?;
+        let meta = setup.meta(ctx, setup.partial);
+        once(ctx, &setup, repo, spec, keep.with(meta), Show::Everything)?.status
+    };
+    if args.slowest && !is_stopped(status) {
+        let slowest = SlowestArgs {
+            all: false,
+            json: false,
+            profile: ProfileArgs {
+                profile: None,
+                profiles: false,
+            },
+        };
+        super::slowest::run(ctx, &slowest)?;
     }
-    let concurrency = match args.concurrency {
-        Some(n) => usize::from(n),
-        None => select::default_concurrency(&config, ctx.project)?,
-    };
-    let run_profiles: Vec<Profile> = profiles.iter().map(|p| p.tags.clone()).collect();
-    let spec = RunSpec {
-        project: ctx.project.to_owned(),
-        profiles: profiles.into(),
-        concurrency,
-        selection,
-        extra_args: args.tests.extra_args.clone(),
-        plan,
-        cache_dir: repo::cache_dir(ctx.project),
-    };
+    Ok(status)
+}
 
+/// Where a run's results go.
+pub(super) enum Keep {
+    /// A new run.
+    NewRun,
+    /// After the results of this stored run (`--combine`).
+    AddTo(RunId),
+    /// Nowhere: what a probe of `--analyze-isolation` finds is only used.
+    Nothing,
+}
+
+impl Keep {
+    /// With what is known of the run before it starts.
+    fn with(self, meta: RunMeta) -> Storage {
+        Storage { keep: self, meta }
+    }
+}
+
+/// Where a run's results go, and what is known of it first.
+pub(super) struct Storage {
+    keep: Keep,
+    meta: RunMeta,
+}
+
+impl Setup {
+    /// What is known of a run of the setup before it starts; `partial` for
+    /// one part of a run of several parts.
+    pub(super) fn meta(&self, ctx: &Context<'_>, partial: bool) -> RunMeta {
+        RunMeta {
+            partial,
+            command: Some(ctx.command_line.to_owned()),
+            interrupted: false,
+            segments: Vec::new(),
+        }
+    }
+}
+
+/// What a run shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Show {
+    /// `running=` lines, failures (or subunit) as they come, the summary,
+    /// the worker balance and the JUnit file.
+    Everything,
+    /// Failures (or subunit) as they come: one part of a run of several.
+    Results,
+    /// Nothing on stdout; a probe.
+    Nothing,
+}
+
+/// How a run went.
+pub(super) struct Ran {
+    /// Its exit status alone: 0, 1 for failures, or a signal's.
+    pub status: u8,
+    /// The stored run, if anything was stored.
+    pub run: Option<RunId>,
+    /// The signal that stopped it.
+    pub stopped_by: Option<StopSignal>,
+    /// The tests that failed in it, with their profiles.
+    pub failed: HashSet<(String, Profile)>,
+}
+
+/// One run of `spec` on the runner: echoes and stores its results as it
+/// goes, as `storage` and `show` say.
+pub(super) fn once(
+    ctx: &mut Context<'_>,
+    setup: &Setup,
+    repo: Repository,
+    spec: RunSpec,
+    storage: Storage,
+    show: Show,
+) -> anyhow::Result<Ran> {
+    let run_profiles: Vec<Profile> = spec.profiles.iter().map(|p| p.tags.clone()).collect();
     // The run exists from here on, marked not finished until it ends: a
     // testr killed meanwhile leaves the tests stored so far.
-    let meta = RunMeta {
-        partial,
-        command: Some(ctx.command_line.to_owned()),
-        interrupted: false,
-        segments: Vec::new(),
+    let mut store = match storage.keep {
+        Keep::NewRun => Some(RunStore::start(repo, &storage.meta)?),
+        Keep::AddTo(run) => Some(RunStore::resume(repo, run, &storage.meta)?),
+        Keep::Nothing => None,
     };
-    let mut store = RunStore::start(repo, &meta)?;
-    let trace = trace::options(&args.trace);
-    let mut tallier = match trace {
-        Some(options) => Tallier::tracing(&config, &mut *ctx.stdout, options),
-        None => Tallier::new(&config, &mut *ctx.stdout, args.subunit),
+    let mut hidden = io::sink();
+    let out: &mut dyn io::Write = match show {
+        Show::Nothing => &mut hidden,
+        Show::Everything | Show::Results => &mut *ctx.stdout,
+    };
+    let mut tallier = match setup.trace {
+        Some(options) => Tallier::tracing(&setup.config, out, options),
+        None => Tallier::new(&setup.config, out, setup.subunit),
     };
     let mut progress = Progress::on_stderr();
     let mut span = TimeSpan::default();
+    let mut tests = 0;
+    let mut failed = HashSet::new();
     // The first error writing output stops the echo, not the run: what
     // runs is still stored.
     let mut echo_error = None;
@@ -121,11 +162,11 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         for event in batch {
             let shown = match event {
                 RunEvent::Started { command, .. } => match tallier.text_out() {
-                    Some(out) => progress.suspend(|| {
+                    Some(out) if show == Show::Everything => progress.suspend(|| {
                         writeln!(out, "running={}", shown_as_run(&command))?;
                         out.flush()
                     }),
-                    None => Ok(()),
+                    _ => Ok(()),
                 },
                 RunEvent::Planned { tests, .. } => {
                     progress.planned(tests);
@@ -135,9 +176,17 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
                     if let Collected::Test(result) = &collected {
                         result.timestamps().for_each(|at| span.include(at));
                         progress.finished(result.status.is_failure());
+                        tests += 1;
                     }
                     let (profile, echoed) = progress.suspend(|| tallier.take(&collected));
-                    store.add(collected, profile, tallier.counts());
+                    if let (Collected::Test(result), Some(profile)) = (&collected, &profile) {
+                        if result.status.is_failure() {
+                            failed.insert((result.id.0.clone(), profile.clone()));
+                        }
+                    }
+                    if let Some(store) = &mut store {
+                        store.add(collected, profile, tallier.counts());
+                    }
                     echoed
                 }
                 RunEvent::Stderr(bytes) => progress.suspend(|| {
@@ -165,8 +214,16 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     if let Err(e) = echo_finished {
         echo_error.get_or_insert(e);
     }
-    if store.tests() == 0 {
-        store.abandon()?;
+    let ran = |status, run| Ran {
+        status,
+        run,
+        stopped_by: report.stopped_by,
+        failed: failed.clone(),
+    };
+    if tests == 0 {
+        if let Some(store) = store {
+            store.abandon()?;
+        }
         if let Some(error) = echo_error {
             return Err(error.into());
         }
@@ -176,15 +233,25 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
                 "testr: interrupted{} before any test finished: nothing was stored",
                 stopped_by(&report)
             )?;
-            return Ok(stopped_status(&report));
+            return Ok(ran(stopped_status(&report), None));
         }
-        return Err(if narrowed {
+        return Err(if setup.narrowed {
             Error::NothingSelected
         } else {
             Error::NothingListed
         }
         .into());
     }
+    let Some(store) = store else {
+        if let Some(error) = echo_error {
+            return Err(error.into());
+        }
+        let status = match report.interrupted {
+            true => stopped_status(&report),
+            false => exit_status(tally.counts),
+        };
+        return Ok(ran(status, None));
+    };
 
     let end = RunEnd {
         counts: tally.counts,
@@ -202,25 +269,42 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
             repo.record_startup(profile, *startup)?;
         }
     }
-    // The per-test output ends with totals and a worker balance of its own.
-    if !args.subunit && trace.is_none() {
-        if !ctx.quiet {
-            tally::write_run_summary(ctx.stdout, &repo, id, &tally)?;
-        }
-        write_balance(ctx.stdout, &report.workers)?;
-        write_segments(ctx.stdout, &report.segments)?;
+    if show == Show::Everything {
+        write_ending(ctx, setup, &repo, id, &tally, &report)?;
     }
-    super::last::write_run_junit(args.junit.as_deref(), &repo, id, &config)?;
-    history::apply_retention(&mut repo, &config)?;
+    history::apply_retention(&mut repo, &setup.config)?;
     if report.interrupted {
         writeln!(
             ctx.stderr,
             "testr: interrupted{}: stored the tests that finished as partial run {id}",
             stopped_by(&report)
         )?;
-        return Ok(stopped_status(&report));
+        return Ok(ran(stopped_status(&report), Some(id)));
     }
-    Ok(exit_status(tally.counts))
+    // A run added to fails when any of its parts did.
+    let counts = repo.run(id)?.counts;
+    Ok(ran(exit_status(counts), Some(id)))
+}
+
+/// What a run shows once it is stored: its summary and worker balance (not
+/// with subunit), and its JUnit file.
+fn write_ending(
+    ctx: &mut Context<'_>,
+    setup: &Setup,
+    repo: &Repository,
+    id: RunId,
+    tally: &tally::Tally,
+    report: &RunReport,
+) -> anyhow::Result<()> {
+    // The per-test output ends with totals and a worker balance of its own.
+    if !setup.subunit && setup.trace.is_none() {
+        if !ctx.quiet {
+            tally::write_run_summary(ctx.stdout, repo, id, tally)?;
+        }
+        write_balance(ctx.stdout, &report.workers)?;
+        write_segments(ctx.stdout, &report.segments)?;
+    }
+    super::last::write_run_junit(setup.junit.as_deref(), repo, id, &setup.config)
 }
 
 /// The exit status of a run a signal stopped: 128 + its number, as shells
@@ -233,6 +317,14 @@ fn stopped_status(report: &RunReport) -> u8 {
     }
 }
 
+/// Whether `status` is that of a run a signal stopped.
+fn is_stopped(status: u8) -> bool {
+    matches!(
+        status,
+        exit_codes::TERMINATED | exit_codes::HUNG_UP | exit_codes::INTERRUPTED
+    )
+}
+
 /// " by SIGTERM" (nothing for Ctrl-C, which users know as an interruption).
 fn stopped_by(report: &RunReport) -> String {
     match report.stopped_by {
@@ -241,37 +333,8 @@ fn stopped_by(report: &RunReport) -> String {
     }
 }
 
-/// The plan at `path`, every `{id, profile}` record of it checked against
-/// the configured profiles (or the one unnamed profile when none are):
-/// a record of another profile would drop its test's constraint.
-fn checked_plan(path: &std::path::Path, config: &Config) -> anyhow::Result<Plan> {
-    let plan = Plan::read(path)?;
-    let configured: Vec<Profile> = match config.profiles() {
-        [] => vec![Profile::default()],
-        profiles => profiles.iter().map(|p| p.tags.clone()).collect(),
-    };
-    plan.check_profiles(&configured)?;
-    Ok(plan)
-}
-
 /// A command as the shell will run it, its parameters (`${PYTHON:-python}`)
 /// expanded from testr's environment, which the command inherits.
 fn shown_as_run(command: &str) -> String {
     shell::expand_for_display(command, |name| std::env::var(name).ok())
-}
-
-/// The failing tests of the chosen profiles, each selected in its profile.
-fn failing_set(repo: &Repository, profiles: &[ProfileRun]) -> anyhow::Result<IdSet> {
-    let chosen: HashSet<&Profile> = profiles.iter().map(|p| &p.tags).collect();
-    let mut set = IdSet {
-        source: "--failing".to_owned(),
-        must_be_listed: false,
-        ..IdSet::default()
-    };
-    for (id, profile) in repo.failing_ids()? {
-        if chosen.contains(&profile) {
-            set.per_profile.entry(profile).or_default().insert(id.0);
-        }
-    }
-    Ok(set)
 }

@@ -17,7 +17,7 @@ use crate::runner::{IdSet, ProfileHistory, ProfileRun};
 /// The project's configuration, its warnings (keys that do nothing)
 /// printed on stderr.
 pub fn load_config(ctx: &mut Context<'_>) -> anyhow::Result<Config> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     for warning in config.warnings() {
         writeln!(ctx.stderr, "testr: warning: {warning}")?;
     }
@@ -126,16 +126,57 @@ pub fn filters(patterns: &[String]) -> Result<Vec<Regex>, Error> {
         .map(|pattern| {
             Regex::new(pattern).map_err(|e| Error::BadFilter {
                 pattern: pattern.clone(),
-                reason: e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned(),
+                reason: regex_problem(&e),
             })
         })
         .collect()
+}
+
+/// The regular expression an option (`--exclude-regex`) gives.
+pub fn regex(pattern: &str, option: &'static str) -> Result<Regex, Error> {
+    Regex::new(pattern).map_err(|e| Error::BadRegex {
+        option,
+        pattern: pattern.to_owned(),
+        reason: regex_problem(&e),
+    })
+}
+
+/// The regular expressions of an `--exclude-list` or `--include-list`
+/// file, as stestr reads them: one a line, what follows a `#` a comment,
+/// blank lines skipped.
+pub fn regex_list(path: &Path, option: &'static str) -> Result<Vec<Regex>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadRegexList {
+        option,
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut regexes = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let pattern = line.split('#').next().unwrap_or_default().trim();
+        if pattern.is_empty() {
+            continue;
+        }
+        let regex = Regex::new(pattern).map_err(|e| Error::BadRegexInList {
+            option,
+            path: path.to_owned(),
+            line: index + 1,
+            pattern: pattern.to_owned(),
+            reason: regex_problem(&e),
+        })?;
+        regexes.push(regex);
+    }
+    Ok(regexes)
+}
+
+/// The last line of the regex crate's message: what is wrong.
+fn regex_problem(error: &regex::Error) -> String {
+    error
+        .to_string()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 /// The ids of a `--load-list` file: one a line, for every profile; or with

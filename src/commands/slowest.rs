@@ -13,7 +13,7 @@ use crate::report::write_slowest;
 const DEFAULT_ROWS: usize = 10;
 
 pub fn run(ctx: &mut Context<'_>, args: &SlowestArgs) -> anyhow::Result<u8> {
-    let config = Config::load(ctx.project)?;
+    let config = Config::load_with(ctx.project, ctx.overrides)?;
     let repo = Repository::open_read_only(ctx.project)?;
     let run = repo.latest_run()?.ok_or(Error::NoRuns)?;
     let in_play = repo.run_profiles(run.id)?;

@@ -36,7 +36,6 @@ const STORE_AT_MOST: usize = 2_000;
 /// at its end. Dropped without [`RunStore::finish`], it stores what it was
 /// given and leaves the run not finished (removed when it holds no test).
 pub struct RunStore {
-    tests: usize,
     messages: Option<mpsc::Sender<Message>>,
     thread: Option<JoinHandle<Result<Option<Stored>, repo::Error>>>,
 }
@@ -54,31 +53,30 @@ enum Message {
 impl RunStore {
     /// Creates the run, marked not finished, and starts storing.
     pub fn start(repo: Repository, meta: &RunMeta) -> Result<RunStore, repo::Error> {
-        let live = repo.begin_live_run(meta)?;
+        Ok(RunStore::storing(repo.begin_live_run(meta)?))
+    }
+
+    /// Goes on storing `run`, after the results it holds (`run --combine`).
+    pub fn resume(repo: Repository, run: RunId, meta: &RunMeta) -> Result<RunStore, repo::Error> {
+        Ok(RunStore::storing(repo.resume_live_run(run, meta)?))
+    }
+
+    fn storing(live: LiveRun) -> RunStore {
         let (messages, received) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("testr-store".to_owned())
             .spawn(move || store_as_it_goes(live, received))
             .expect("a thread starts");
-        Ok(RunStore {
-            tests: 0,
+        RunStore {
             messages: Some(messages),
             thread: Some(thread),
-        })
-    }
-
-    /// How many test results it was given.
-    pub fn tests(&self) -> usize {
-        self.tests
+        }
     }
 
     /// Stores a collected item under its profile (see
     /// [`Tallier::take`](super::tally::Tallier::take));
     /// `counts` are the run's counts with it.
     pub fn add(&mut self, collected: Collected, profile: Option<Profile>, counts: RunCounts) {
-        if matches!(collected, Collected::Test(_)) {
-            self.tests += 1;
-        }
         if let Some(messages) = &self.messages {
             // The thread only stops early on an error, which `finish` gives.
             let _ = messages.send(Message::Collected(collected, profile, counts));

@@ -12,9 +12,10 @@ mod stestr;
 
 pub use ini::{Ini, ParseError};
 pub use profiles::{PatternError, ProfileTags};
-pub use project::{Config, ConfiguredProfile, FILE_NAME, STESTR_FILE_NAME};
+pub use project::{Config, ConfiguredProfile, FILE_NAME, Overrides, STESTR_FILE_NAME, Source};
 pub use retention::{AgeError, Retention, RetentionError, parse_age};
 pub use runner::{
     ClassicCommand, DEFAULT_LIST_TIMEOUT, Launch, RunnerSettings, SettingsError, TimeoutError,
     parse_timeout,
 };
+pub use stestr::worker_command as stestr_worker_command;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::keys::{self, Warning};
 use super::retention::{self, Retention, RetentionError};
-use super::runner::{RunnerSettings, SettingsError, testr_section};
+use super::runner::{RunnerSettings, SettingsError, compile_group_regex, testr_section};
 use super::stestr::{self, StestrError};
 use super::{Ini, ParseError, PatternError, ProfileTags};
 use crate::model::Profile;
@@ -47,6 +47,14 @@ pub enum Error {
         source: RetentionError,
     },
     #[error(
+        "{option} sets a key of {STESTR_FILE_NAME}, but the configuration is {}, \
+         which has no such key",
+        path.display()
+    )]
+    NotStestr { option: &'static str, path: PathBuf },
+    #[error("bad --group-regex: {0}")]
+    GroupRegex(SettingsError),
+    #[error(
         "found no {FILE_NAME} or {STESTR_FILE_NAME} in {}: nothing says how to run the tests \
          (`testr init --unittest START_DIR` writes a {FILE_NAME} for a unittest project)",
         dir.display()
@@ -62,6 +70,20 @@ pub enum Source {
     Nothing,
     Testr(PathBuf),
     Stestr(PathBuf),
+}
+
+/// What the command line says of the configuration: stestr's global
+/// options `-c/--config`, `--test-path`, `--top-dir` and `--group-regex`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// The configuration file to read instead of the project's.
+    pub file: Option<PathBuf>,
+    /// Over `test_path` of `.stestr.conf`.
+    pub test_path: Option<String>,
+    /// Over `top_dir` of `.stestr.conf`.
+    pub top_dir: Option<String>,
+    /// Over `group_regex`, in either format.
+    pub group_regex: Option<String>,
 }
 
 /// A profile named by the `profiles` key: `py311`, or `py312,postgres` for
@@ -98,18 +120,73 @@ impl Config {
     /// Reads `DIR/.testr.conf`, or `DIR/.stestr.conf` when there is none;
     /// neither gives the defaults.
     pub fn load(project_dir: &Path) -> Result<Config, Error> {
-        let testr = project_dir.join(FILE_NAME);
-        if let Some(text) = read_if_there(&testr)? {
-            return Config::parse(&text, &testr);
+        Config::load_with(project_dir, &Overrides::default())
+    }
+
+    /// As [`Config::load`], with what the command line overrides: the file
+    /// `-c` names (read as `.stestr.conf` when it has a `test_path`, else
+    /// as `.testr.conf`), and the `.stestr.conf` keys given as options.
+    /// `--test-path` alone makes a project with neither file a stestr one.
+    pub fn load_with(project_dir: &Path, overrides: &Overrides) -> Result<Config, Error> {
+        let found = match &overrides.file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let stestr =
+                    Ini::parse(&text).is_ok_and(|ini| ini.get("DEFAULT", "test_path").is_some());
+                Some((text, path.clone(), stestr))
+            }
+            None => {
+                let testr = project_dir.join(FILE_NAME);
+                let stestr = project_dir.join(STESTR_FILE_NAME);
+                match read_if_there(&testr)? {
+                    Some(text) => Some((text, testr, false)),
+                    None => read_if_there(&stestr)?.map(|text| (text, stestr, true)),
+                }
+            }
+        };
+        let config = match found {
+            Some((text, path, true)) => {
+                return Config::parse_stestr_with(&text, &path, project_dir, overrides);
+            }
+            None if overrides.test_path.is_some() => {
+                let path = project_dir.join(STESTR_FILE_NAME);
+                return Config::parse_stestr_with("", &path, project_dir, overrides);
+            }
+            Some((text, path, false)) => Config::parse(&text, &path)?,
+            None => Config {
+                dir: project_dir.to_owned(),
+                ..Config::default()
+            },
+        };
+        config.with_testr_overrides(overrides)
+    }
+
+    /// `--group-regex` over every profile of a `.testr.conf`; the
+    /// `.stestr.conf` keys it does not have are an error.
+    fn with_testr_overrides(mut self, overrides: &Overrides) -> Result<Config, Error> {
+        let stestr_only = [
+            ("--test-path", overrides.test_path.is_some()),
+            ("--top-dir", overrides.top_dir.is_some()),
+        ];
+        if let Some((option, _)) = stestr_only.iter().find(|(_, given)| *given) {
+            return Err(Error::NotStestr {
+                option,
+                path: match &self.source {
+                    Source::Testr(path) | Source::Stestr(path) => path.clone(),
+                    Source::Nothing => self.dir.join(FILE_NAME),
+                },
+            });
         }
-        let stestr = project_dir.join(STESTR_FILE_NAME);
-        if let Some(text) = read_if_there(&stestr)? {
-            return Config::parse_stestr(&text, &stestr, project_dir);
+        if let Some(pattern) = &overrides.group_regex {
+            let regex = compile_group_regex(pattern, "--group-regex").map_err(Error::GroupRegex)?;
+            for settings in self.runners.iter_mut().flatten() {
+                settings.group_regex = regex.clone();
+            }
         }
-        Ok(Config {
-            dir: project_dir.to_owned(),
-            ..Config::default()
-        })
+        Ok(self)
     }
 
     /// Parses the text of a `.testr.conf` read from `path`.
@@ -175,13 +252,23 @@ impl Config {
 
     /// Parses the text of a `.stestr.conf` read from `path`, in `project`.
     pub fn parse_stestr(text: &str, path: &Path, project: &Path) -> Result<Config, Error> {
+        Config::parse_stestr_with(text, path, project, &Overrides::default())
+    }
+
+    /// As [`Config::parse_stestr`], with keys the command line overrides.
+    pub fn parse_stestr_with(
+        text: &str,
+        path: &Path,
+        project: &Path,
+        overrides: &Overrides,
+    ) -> Result<Config, Error> {
         let path = path.to_owned();
         let ini = Ini::parse(text).map_err(|source| Error::Parse {
             path: path.clone(),
             source,
         })?;
         let (settings, warnings) =
-            stestr::settings(&ini, &path, project).map_err(|source| Error::Stestr {
+            stestr::settings(&ini, &path, project, overrides).map_err(|source| Error::Stestr {
                 path: path.clone(),
                 source,
             })?;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::keys::{self, Warning};
 use super::runner::{Launch, RunnerSettings, compile_group_regex, parse_bool};
-use super::{Ini, SettingsError};
+use super::{Ini, Overrides, SettingsError};
 use crate::shell::quote;
 
 /// The section stestr reads.
@@ -31,13 +31,22 @@ pub enum StestrError {
 
 /// The runner settings a `.stestr.conf` gives, checked against the
 /// project directory, and a warning for each key stestr does not know.
+/// Keys given on the command line win over the file's.
 pub fn settings(
     ini: &Ini,
     path: &Path,
     project: &Path,
+    overrides: &Overrides,
 ) -> Result<(RunnerSettings, Vec<Warning>), StestrError> {
     let get = |key: &str| {
-        ini.get(SECTION, key)
+        let given = match key {
+            "test_path" => overrides.test_path.as_deref(),
+            "top_dir" => overrides.top_dir.as_deref(),
+            "group_regex" => overrides.group_regex.as_deref(),
+            _ => None,
+        };
+        given
+            .or_else(|| ini.get(SECTION, key))
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
@@ -53,20 +62,20 @@ pub fn settings(
         }
         None => false,
     };
-    let group = if parallel_class {
-        Some(CLASS_GROUP)
-    } else {
-        get("group_regex")
+    let group = match overrides.group_regex.as_deref() {
+        Some(given) => Some(given),
+        None if parallel_class => Some(CLASS_GROUP),
+        None => get("group_regex"),
     };
     let group_regex = match group {
         Some(pattern) => compile_group_regex(pattern, "[DEFAULT]")?,
         None => None,
     };
-    let command = format!(
-        "${{PYTHON:-python3}} $PYTHON_WORKER --worker discover -t {} {}",
+    let command = worker_command(&format!(
+        "discover -t {} {}",
         quote(top_dir),
         quote(test_path)
-    );
+    ));
     let settings = RunnerSettings {
         launch: Launch::Worker { command },
         group_regex,
@@ -77,6 +86,12 @@ pub fn settings(
     Ok((settings, warnings))
 }
 
+/// The shipped worker, run as stestr runs its tests (`PYTHON` may wrap
+/// the interpreter), loading what `loading` says: discovery, or names.
+pub fn worker_command(loading: &str) -> String {
+    format!("${{PYTHON:-python3}} $PYTHON_WORKER --worker {loading}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,7 +100,12 @@ mod tests {
         let project = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(project.path().join("pkg/tests")).unwrap();
         let ini = Ini::parse(text).unwrap();
-        settings(&ini, Path::new("./.stestr.conf"), project.path())
+        settings(
+            &ini,
+            Path::new("./.stestr.conf"),
+            project.path(),
+            &Overrides::default(),
+        )
     }
 
     #[test]

@@ -22,6 +22,35 @@ pub struct LiveRun {
     repo: Repository,
     rows: ResultRows,
     partial: bool,
+    /// What the run held before this part of it: nothing for a new run,
+    /// the earlier results of a run added to (`run --combine`).
+    before: Earlier,
+    /// Where a run added to was resumed: its next result then.
+    resumed_at: Option<i64>,
+}
+
+/// What a run added to held before: its counts, span and ending.
+#[derive(Debug, Clone, Copy, Default)]
+struct Earlier {
+    counts: RunCounts,
+    span: Option<(i64, i64)>,
+    interrupted: bool,
+}
+
+impl Earlier {
+    /// The whole run's counts and span, with `counts` and `span` of this part.
+    fn with(&self, counts: RunCounts, span: Option<(i64, i64)>) -> (RunCounts, Option<(i64, i64)>) {
+        let total = RunCounts {
+            tests_run: self.counts.tests_run + counts.tests_run,
+            failures: self.counts.failures + counts.failures,
+            skips: self.counts.skips + counts.skips,
+        };
+        let span = match (self.span, span) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (one, other) => one.or(other),
+        };
+        (total, span)
+    }
 }
 
 /// How a run stored as it goes ended.
@@ -56,6 +85,36 @@ impl Repository {
             repo: self,
             rows,
             partial: meta.partial,
+            before: Earlier::default(),
+            resumed_at: None,
+        })
+    }
+
+    /// Goes on storing `run` as it goes (`run --combine`): it is marked not
+    /// finished until this part of it ends, and its results follow those
+    /// it held. The whole run is partial when both its earlier part and
+    /// this one are (`meta.partial`): together they may be the suite.
+    pub fn resume_live_run(mut self, run: RunId, meta: &RunMeta) -> Result<LiveRun, Error> {
+        let earlier = self.run(run)?;
+        let sqlite = |e| Error::from_sqlite(&self.db_path, e);
+        let resume = |conn: &mut rusqlite::Connection| -> rusqlite::Result<ResultRows> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("UPDATE run SET finished = 0 WHERE id = ?1", [run.0])?;
+            let rows = ResultRows::resume(&tx, run)?;
+            tx.commit()?;
+            Ok(rows)
+        };
+        let rows = resume(&mut self.conn).map_err(sqlite)?;
+        Ok(LiveRun {
+            resumed_at: Some(rows.next_seq),
+            repo: self,
+            rows,
+            partial: earlier.partial && meta.partial,
+            before: Earlier {
+                counts: earlier.counts,
+                span: earlier.span,
+                interrupted: earlier.interrupted,
+            },
         })
     }
 }
@@ -72,6 +131,7 @@ impl LiveRun {
         ensure_stored(&tx, self.rows.run, db_path)?;
         self.rows.catch_up(&tx).map_err(sqlite)?;
         Ok(LiveBatch {
+            before: self.before,
             from_seq: self.rows.next_seq,
             from_output: self.rows.next_output,
             tx: Some(tx),
@@ -85,7 +145,9 @@ impl LiveRun {
     /// from earlier runs. Every result must have been committed in a batch.
     pub fn finish(mut self, end: RunEnd) -> Result<(Repository, RunId), Error> {
         let run = self.rows.run;
-        let partial = self.partial || end.interrupted;
+        let interrupted = self.before.interrupted || end.interrupted;
+        let partial = self.partial || interrupted;
+        let (counts, span) = self.before.with(end.counts, end.span);
         let Repository { conn, db_path } = &mut self.repo;
         let sqlite = |e| Error::from_sqlite(db_path, e);
         let tx = conn
@@ -97,11 +159,11 @@ impl LiveRun {
             if !partial {
                 tx.execute(sql::CLEAR_FAILING_OF_RUN_PROFILES, [run.0])?;
             }
-            set_counts(&tx, run, end.counts, end.span)?;
+            set_counts(&tx, run, counts, span)?;
             tx.execute(
                 "UPDATE run SET recorded_at = ?2, partial = ?3, interrupted = ?4, finished = 1
                  WHERE id = ?1",
-                params![run.0, unix_now(), partial, end.interrupted],
+                params![run.0, unix_now(), partial, interrupted],
             )?;
             Ok(())
         };
@@ -110,10 +172,24 @@ impl LiveRun {
     }
 
     /// Ends the run without finishing it. A run that stored no test result
-    /// is removed, as if it never started (a run that listed nothing); one
+    /// (and was not added to) is removed, as if it never started (a run that listed nothing); one
     /// that did stays, marked not finished, since its results are already
     /// in the failing set and timing history.
     pub fn abandon(mut self) -> Result<(), Error> {
+        if let Some(resumed_at) = self.resumed_at {
+            // A run added to keeps what it held. When this part added
+            // nothing, it is as it was; else it holds what was stored.
+            if self.rows.next_seq > resumed_at {
+                return Ok(());
+            }
+            let run = self.rows.run;
+            return self
+                .repo
+                .conn
+                .execute("UPDATE run SET finished = 1 WHERE id = ?1", [run.0])
+                .map(drop)
+                .map_err(|e| Error::from_sqlite(&self.repo.db_path, e));
+        }
         if self.rows.next_seq > 0 {
             return Ok(());
         }
@@ -155,6 +231,7 @@ pub struct LiveBatch<'run> {
     db_path: &'run Path,
     from_seq: i64,
     from_output: i64,
+    before: Earlier,
 }
 
 impl LiveBatch<'_> {
@@ -169,6 +246,7 @@ impl LiveBatch<'_> {
             tx.execute(&sql::CLEAR_FAILING_OF_RUN_TESTS, [run.0, from])?;
             self.rows.mark_failing(&tx)?;
             tx.execute(&sql::RECORD_TIMING, [run.0, from])?;
+            let (counts, span) = self.before.with(counts, span);
             set_counts(&tx, run, counts, span)
         };
         let outcome = commit().and_then(|()| tx.commit());

@@ -218,20 +218,30 @@ pub(super) fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Stores the segments of a planned run, in the order they ran.
+/// Stores the segments of a planned run, in the order they ran, after
+/// those it has (a run added to holds the segments of its earlier parts).
 pub(super) fn insert_segments(
     conn: &Connection,
     run: RunId,
     segments: &[SegmentRun],
 ) -> rusqlite::Result<()> {
-    for (position, segment) in segments.iter().enumerate() {
+    if segments.is_empty() {
+        return Ok(());
+    }
+    let first: i64 = conn.query_row(
+        "SELECT coalesce(max(position) + 1, 0) FROM segment WHERE run_id = ?1",
+        [run.0],
+        |row| row.get(0),
+    )?;
+    for (offset, segment) in segments.iter().enumerate() {
+        let position = first + offset as i64;
         conn.execute(
             "INSERT INTO segment (run_id, position, plan_index, exclusive, max_workers,
                                   tests, duration_nanos)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 run.0,
-                position as i64,
+                position,
                 segment.plan_index.map(|i| i as i64),
                 segment.exclusive,
                 segment.max_workers.map(|n| n as i64),
@@ -314,6 +324,20 @@ impl ResultRows {
     /// The rows of `run`, its first result and output to come next.
     pub(super) fn new(conn: &Connection, run: RunId) -> rusqlite::Result<ResultRows> {
         Ok(ResultRows::resuming(run, 0, 0, TestIds::load(conn)?))
+    }
+
+    /// The rows of `run` going on after the results and output it holds.
+    pub(super) fn resume(conn: &Connection, run: RunId) -> rusqlite::Result<ResultRows> {
+        let next = |sql: &str| conn.query_row(sql, [run.0], |row| row.get::<_, i64>(0));
+        let next_seq = next("SELECT coalesce(max(seq) + 1, 0) FROM result WHERE run_id = ?1")?;
+        let next_output =
+            next("SELECT coalesce(max(position) + 1, 0) FROM run_output WHERE run_id = ?1")?;
+        Ok(ResultRows::resuming(
+            run,
+            next_seq,
+            next_output,
+            TestIds::load(conn)?,
+        ))
     }
 
     fn resuming(run: RunId, next_seq: i64, next_output: i64, tests: TestIds) -> ResultRows {

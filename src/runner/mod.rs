@@ -21,7 +21,8 @@ pub use dispatch::LISTING_DONE;
 pub use error::RunError;
 pub use event::{RunEvent, RunReport, StopSignal, WorkerBalance};
 pub use spec::{
-    IdSet, PerProfile, PlannedRun, ProfileHistory, ProfileIndex, ProfileRun, RunSpec, Selection,
+    IdSet, Order, PerProfile, PlannedRun, ProfileHistory, ProfileIndex, ProfileRun, RunSpec,
+    Selection,
 };
 
 use std::sync::mpsc;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
-use super::spec::{PerProfile, ProfileIndex};
+use super::spec::{Order, PerProfile, ProfileIndex};
 
 /// How much work, by [`weight`], a streaming worker is given ahead: enough
 /// that a worker running short tests never waits for its next id (and that
@@ -177,6 +177,7 @@ pub struct Scheduler {
     segments: Vec<Segment>,
     current: usize,
     learned: PerProfile<Learned>,
+    order: Order,
 }
 
 impl Scheduler {
@@ -192,7 +193,13 @@ impl Scheduler {
                 .collect(),
             current: 0,
             learned: PerProfile::from_fn(profiles, |_| Learned::default()),
+            order: Order::default(),
         }
+    }
+
+    /// Hands out the units queued from now on in `order`.
+    pub fn set_order(&mut self, order: Order) {
+        self.order = order;
     }
 
     /// Queues tests of a profile in `segment`, grouped by `grouping` and
@@ -205,13 +212,8 @@ impl Scheduler {
         estimates: Option<&HashMap<String, i64>>,
         grouping: Grouping<'_>,
     ) {
-        let units = make_units(ids, grouping, estimates);
-        let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
-            units.into_iter().partition(|u| u.estimate.is_none());
-        // Stable: equal estimates keep their listing order.
-        known.sort_by_key(|u| Reverse(u.estimate));
-        unknown.append(&mut known);
-        self.segments[segment].queues[profile] = Queue::new(unknown);
+        let units = ordered(make_units(ids, grouping, estimates), &self.order);
+        self.segments[segment].queues[profile] = Queue::new(units);
     }
 
     fn queue(&mut self, profile: ProfileIndex) -> &mut Queue {
@@ -471,6 +473,42 @@ impl Scheduler {
     }
 }
 
+/// Units in the order they are handed out.
+fn ordered(units: Vec<Unit>, order: &Order) -> Vec<Unit> {
+    match order {
+        Order::LongestFirst => {
+            let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
+                units.into_iter().partition(|u| u.estimate.is_none());
+            // Stable: equal estimates keep their listing order.
+            known.sort_by_key(|u| Reverse(u.estimate));
+            unknown.append(&mut known);
+            unknown
+        }
+        Order::Random { seed } => {
+            let mut units = units;
+            fastrand::Rng::with_seed(*seed).shuffle(&mut units);
+            units
+        }
+        Order::AsGiven(given) => {
+            let position: HashMap<&str, usize> = given
+                .iter()
+                .enumerate()
+                .map(|(at, id)| (id.as_str(), at))
+                .collect();
+            let mut units = units;
+            // Stable: what the list does not name keeps its listing order.
+            units.sort_by_key(|u| {
+                u.ids
+                    .iter()
+                    .filter_map(|id| position.get(id.as_str()).copied())
+                    .min()
+                    .unwrap_or(usize::MAX)
+            });
+            units
+        }
+    }
+}
+
 /// What makes tests one unit: the profile's `group_regex`, and the groups
 /// its worker named in its listing (`testr-group:NAME`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -560,6 +598,42 @@ mod tests {
             .map(|u| u.ids.join("+"))
             .collect();
         assert_eq!(order, ["c", "f", "b", "e", "d", "a"]);
+    }
+
+    fn order_of(s: &mut Scheduler) -> Vec<String> {
+        std::iter::from_fn(|| s.next(P0))
+            .map(|u| u.ids.join("+"))
+            .collect()
+    }
+
+    #[test]
+    fn a_random_order_is_a_shuffle_of_every_unit() {
+        let names: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
+        let mut s = Scheduler::with_segments(1, &[None]);
+        s.set_order(Order::Random { seed: 7 });
+        s.add(0, P0, names.clone(), None, Grouping::default());
+        let order = order_of(&mut s);
+        assert_ne!(order, names, "50 tests shuffled are not in listing order");
+        let mut sorted = order.clone();
+        sorted.sort();
+        let mut want = names.clone();
+        want.sort();
+        assert_eq!(sorted, want);
+    }
+
+    #[test]
+    fn a_given_order_is_followed_and_the_rest_comes_last() {
+        let e = estimates(&[("a", 10), ("b", 30)]);
+        let mut s = Scheduler::with_segments(1, &[None]);
+        s.set_order(Order::AsGiven(ids(&["c", "a", "b"])));
+        s.add(
+            0,
+            P0,
+            ids(&["a", "b", "c", "d"]),
+            Some(&e),
+            Grouping::default(),
+        );
+        assert_eq!(order_of(&mut s), ["c", "a", "b", "d"]);
     }
 
     #[test]

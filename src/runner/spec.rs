@@ -176,6 +176,8 @@ pub struct RunSpec {
     pub extra_args: Vec<String>,
     /// The segments the tests run in, if the run follows a plan.
     pub plan: Option<PlannedRun>,
+    /// The order tests are handed out in.
+    pub order: Order,
     /// A directory kept between runs, for what the runner writes that later
     /// runs can reuse (the shipped Python worker, and its bytecode). `None`:
     /// everything goes in the run's temporary directory.
@@ -183,7 +185,7 @@ pub struct RunSpec {
 }
 
 /// A plan to follow.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PlannedRun {
     pub plan: Plan,
     /// Whether a selected test that no segment names is an error (else it
@@ -191,16 +193,33 @@ pub struct PlannedRun {
     pub strict: bool,
 }
 
+/// The order a profile's tests are handed out in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Tests with no history first, in listing order, then the longest
+    /// expected first (docs/runner.md).
+    #[default]
+    LongestFirst,
+    /// Shuffled (`--random`), by this seed.
+    Random { seed: u64 },
+    /// In the order of this list, on one process: a replay of what ran on
+    /// one worker (`--analyze-isolation`). Tests it does not name come last.
+    AsGiven(Vec<String>),
+}
+
 /// Which listed tests run: those matching any filter (all when there are
-/// none) and in every id set.
-#[derive(Debug, Default)]
+/// none), no exclusion, and in every id set.
+#[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub filters: Vec<Regex>,
+    /// A test matching any of these does not run (`--exclude-regex`,
+    /// `--exclude-list`), whatever selects it.
+    pub exclusions: Vec<Regex>,
     pub id_sets: Vec<IdSet>,
 }
 
 /// Ids named by `--failing` or `--load-list`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct IdSet {
     /// Where the ids come from, for errors (`--load-list sel.json`).
     pub source: String,
@@ -240,7 +259,7 @@ impl IdSet {
 impl Selection {
     /// Whether anything narrows the run (then it is stored as partial).
     pub fn is_narrowed(&self) -> bool {
-        !self.filters.is_empty() || !self.id_sets.is_empty()
+        !self.filters.is_empty() || !self.exclusions.is_empty() || !self.id_sets.is_empty()
     }
 
     /// The selected tests of a profile, in listing order. Ids a user listed
@@ -269,6 +288,7 @@ impl Selection {
     /// Whether `id` is selected in `profile`, if it is listed.
     pub fn admits(&self, profile: &Profile, id: &str) -> bool {
         (self.filters.is_empty() || self.filters.iter().any(|f| f.is_match(id)))
+            && !self.exclusions.iter().any(|e| e.is_match(id))
             && self.id_sets.iter().all(|set| set.contains(profile, id))
     }
 }
@@ -285,10 +305,22 @@ mod tests {
     fn filters_are_a_union_of_searches() {
         let selection = Selection {
             filters: vec![Regex::new("two").unwrap(), Regex::new("^b").unwrap()],
-            id_sets: vec![],
+            ..Selection::default()
         };
         let picked = selection.select(&Profile::default(), listed()).unwrap();
         assert_eq!(picked, ["a.two", "b.one"]);
+    }
+
+    #[test]
+    fn an_exclusion_wins_over_the_filters() {
+        let selection = Selection {
+            filters: vec![Regex::new("one").unwrap()],
+            exclusions: vec![Regex::new("^b").unwrap()],
+            ..Selection::default()
+        };
+        assert!(selection.is_narrowed());
+        let picked = selection.select(&Profile::default(), listed()).unwrap();
+        assert_eq!(picked, ["a.one"]);
     }
 
     #[test]
@@ -301,8 +333,8 @@ mod tests {
             must_be_listed: false,
         };
         let selection = Selection {
-            filters: vec![],
             id_sets: vec![set],
+            ..Selection::default()
         };
         assert_eq!(
             selection.select(&py311, listed()).unwrap(),
@@ -317,13 +349,13 @@ mod tests {
     #[test]
     fn a_listed_id_that_is_not_there_is_an_error() {
         let selection = Selection {
-            filters: vec![],
             id_sets: vec![IdSet {
                 source: "--load-list ids.txt".into(),
                 every_profile: ["a.one".to_owned(), "nope".to_owned()].into(),
                 must_be_listed: true,
                 ..IdSet::default()
             }],
+            ..Selection::default()
         };
         let err = selection.select(&Profile::default(), listed()).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");

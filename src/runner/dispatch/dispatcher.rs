@@ -83,8 +83,10 @@ impl Dispatcher {
             Mode::List => 0,
         };
         let segments = Segments::new(spec.plan.as_ref());
+        let mut scheduler = Scheduler::with_segments(profile_count, &segments.limits());
+        scheduler.set_order(spec.order.clone());
         Ok(Dispatcher {
-            scheduler: Scheduler::with_segments(profile_count, &segments.limits()),
+            scheduler,
             startups: StartupCosts::new(&spec.profiles.map(|p| p.history.startup)),
             segments,
             profiles: spec.profiles.map(|_| ProfileState::new()),
