@@ -42,7 +42,7 @@ enum Line {
 }
 
 /// A `testr run` being watched line by line.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: mpsc::Receiver<Line>,
     readers: Vec<std::thread::JoinHandle<()>>,
@@ -51,7 +51,7 @@ struct Running {
 }
 
 impl Running {
-    fn start(project: &Project, args: &[&str]) -> Running {
+    pub(crate) fn start(project: &Project, args: &[&str]) -> Running {
         let mut child = project
             .testr(args)
             .command_env(MARK, project.path())
@@ -73,7 +73,7 @@ impl Running {
 
     /// Waits until `count` lines of stdout (`on_stdout`) or stderr, counted
     /// from the start, hold `wanted`.
-    fn wait_for(&mut self, on_stdout: bool, wanted: &str, count: usize) {
+    pub(crate) fn wait_for(&mut self, on_stdout: bool, wanted: &str, count: usize) {
         let deadline = Instant::now() + PATIENCE;
         let matches =
             |(is_stdout, text): &(bool, String)| *is_stdout == on_stdout && text.contains(wanted);
@@ -97,7 +97,7 @@ impl Running {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -106,7 +106,7 @@ impl Running {
     }
 
     /// Waits for testr to end; gives its exit status and everything it wrote.
-    fn finish(mut self) -> (std::process::ExitStatus, String) {
+    pub(crate) fn finish(mut self) -> (std::process::ExitStatus, String) {
         let status = self.child.wait().unwrap();
         for reader in self.readers.drain(..) {
             reader.join().unwrap();

@@ -24,5 +24,6 @@ mod run;
 mod run_files;
 mod shown_ids;
 mod snapshots;
+mod stestr_options;
 mod stored_as_it_goes;
 mod trace;
