@@ -25,8 +25,9 @@ pub struct LiveRun {
     /// What the run held before this part of it: nothing for a new run,
     /// the earlier results of a run added to (`run --combine`).
     before: Earlier,
-    /// Where a run added to was resumed: its next result then.
-    resumed_at: Option<i64>,
+    /// Where a run added to was resumed: its next result then, and
+    /// whether it was finished.
+    resumed_at: Option<(i64, bool)>,
 }
 
 /// What a run added to held before: its counts, span and ending.
@@ -106,7 +107,7 @@ impl Repository {
         };
         let rows = resume(&mut self.conn).map_err(sqlite)?;
         Ok(LiveRun {
-            resumed_at: Some(rows.next_seq),
+            resumed_at: Some((rows.next_seq, earlier.finished)),
             repo: self,
             rows,
             partial: earlier.partial && meta.partial,
@@ -176,7 +177,7 @@ impl LiveRun {
     /// that did stays, marked not finished, since its results are already
     /// in the failing set and timing history.
     pub fn abandon(mut self) -> Result<(), Error> {
-        if let Some(resumed_at) = self.resumed_at {
+        if let Some((resumed_at, finished)) = self.resumed_at {
             // A run added to keeps what it held. When this part added
             // nothing, it is as it was; else it holds what was stored.
             if self.rows.next_seq > resumed_at {
@@ -186,7 +187,10 @@ impl LiveRun {
             return self
                 .repo
                 .conn
-                .execute("UPDATE run SET finished = 1 WHERE id = ?1", [run.0])
+                .execute(
+                    "UPDATE run SET finished = ?2 WHERE id = ?1",
+                    params![run.0, finished],
+                )
                 .map(drop)
                 .map_err(|e| Error::from_sqlite(&self.repo.db_path, e));
         }

@@ -461,3 +461,67 @@ fn an_abandoned_run_without_tests_is_gone_and_one_with_tests_stays_unfinished() 
     assert!(!left.finished);
     assert_eq!(failing(&reader), [("a".into(), String::new())]);
 }
+
+#[test]
+fn a_run_added_to_goes_on_after_what_it_held() {
+    let project = tempfile::tempdir().unwrap();
+    Repository::init(project.path()).unwrap();
+    let mut first = live_run(project.path(), true);
+    let mut counts = RunCounts::default();
+    store_batch(&mut first, &[result("a", Status::Fail, 0, 1)], &mut counts);
+    let (repo, run) = first
+        .finish(RunEnd {
+            counts,
+            span: Some((0, 10)),
+            ..RunEnd::default()
+        })
+        .unwrap();
+    // A part that adds nothing leaves the run as it was.
+    let meta = RunMeta {
+        partial: true,
+        ..RunMeta::default()
+    };
+    repo.resume_live_run(run, &meta).unwrap().abandon().unwrap();
+    let repo = Repository::open(project.path()).unwrap();
+    assert!(repo.run(run).unwrap().finished);
+
+    let mut added = repo.resume_live_run(run, &meta).unwrap();
+    let mut counts = RunCounts::default();
+    store_batch(
+        &mut added,
+        &[
+            result("b", Status::Success, 0, 2),
+            result("a", Status::Success, 0, 3),
+        ],
+        &mut counts,
+    );
+    let (repo, same) = added
+        .finish(RunEnd {
+            counts,
+            span: Some((5, 20)),
+            ..RunEnd::default()
+        })
+        .unwrap();
+    assert_eq!(same, run);
+    let whole = repo.run(run).unwrap();
+    assert_eq!(whole.counts.tests_run, 3);
+    assert_eq!(whole.counts.failures, 1);
+    assert_eq!(whole.span, Some((0, 20)));
+    assert!(whole.finished && whole.partial);
+    let mut ids = Vec::new();
+    repo.for_each_result(run, false, |stored| -> Result<(), Error> {
+        ids.push((stored.seq, stored.result.id.0));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        ids,
+        [
+            (0, "a".to_owned()),
+            (1, "b".to_owned()),
+            (2, "a".to_owned())
+        ]
+    );
+    assert!(failing(&repo).is_empty(), "a passed when added");
+    assert_eq!(timing_samples(&repo, "a", &Profile::default()), [1, 3]);
+}
