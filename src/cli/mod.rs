@@ -49,6 +49,10 @@ pub struct ConfigArgs {
     /// order: over `group_regex` of the configuration.
     #[arg(short = 'g', long, value_name = "RE", global = true)]
     pub group_regex: Option<String>,
+    /// Run the tests of a class on one worker, in order: `parallel_class`
+    /// of .stestr.conf.
+    #[arg(short = 'p', long, global = true, conflicts_with = "group_regex")]
+    pub parallel_class: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +73,7 @@ pub enum Command {
     /// as one run.
     Run(Box<RunArgs>),
     /// List the tests the test command knows, without running them.
+    #[command(alias = "list")]
     ListTests(ListTestsArgs),
     /// Store every run of a stestr repository (.stestr/) or a Python testr
     /// one (.testrepository/), in order, as runs of this repository.
@@ -110,10 +115,28 @@ pub struct TestFilters {
     pub extra_args: Vec<String>,
 }
 
+/// stestr's selection by regular expressions, besides the filters.
+#[derive(Debug, Args)]
+pub struct RegexSelection {
+    /// Leave out the tests whose ids match RE (searched anywhere in the id).
+    #[arg(short = 'E', long, value_name = "RE")]
+    pub exclude_regex: Option<String>,
+    /// Leave out the tests whose ids match any regular expression in FILE
+    /// (one a line; `#` starts a comment).
+    #[arg(short = 'e', long, value_name = "FILE")]
+    pub exclude_list: Option<PathBuf>,
+    /// Select the tests whose ids match a regular expression in FILE (one a
+    /// line; `#` starts a comment), as FILTER arguments do.
+    #[arg(short = 'i', long, value_name = "FILE")]
+    pub include_list: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub tests: TestFilters,
+    #[command(flatten)]
+    pub regexes: RegexSelection,
     /// Run only the tests failing now (per profile); store the run as partial.
     #[arg(long)]
     pub failing: bool,
@@ -128,9 +151,9 @@ pub struct RunArgs {
     /// (or the array alone), selecting per profile.
     #[arg(long, requires = "load_list")]
     pub load_list_json: bool,
-    /// How many tests run at once (default: test_run_concurrency, else the
-    /// number of CPUs).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    /// How many tests run at once (default, and 0 as with stestr:
+    /// test_run_concurrency, else the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub concurrency: Option<u16>,
     /// Accepted for compatibility: testr always runs tests in parallel.
     #[arg(long, conflicts_with = "serial")]
@@ -141,17 +164,6 @@ pub struct RunArgs {
     /// Hand the tests out in a random order instead of longest first.
     #[arg(long)]
     pub random: bool,
-    /// Leave out the tests whose ids match RE (searched anywhere in the id).
-    #[arg(short = 'E', long, value_name = "RE")]
-    pub exclude_regex: Option<String>,
-    /// Leave out the tests whose ids match any regular expression in FILE
-    /// (one a line; `#` starts a comment).
-    #[arg(short = 'e', long, value_name = "FILE")]
-    pub exclude_list: Option<PathBuf>,
-    /// Select the tests whose ids match a regular expression in FILE (one a
-    /// line; `#` starts a comment), as FILTER arguments do.
-    #[arg(short = 'i', long, value_name = "FILE")]
-    pub include_list: Option<PathBuf>,
     /// Run the test ID (or the module of a path `pkg/test_x.py`) without
     /// discovering the others; a `.stestr.conf` project loads only it.
     #[arg(
@@ -271,6 +283,8 @@ pub enum ColorChoice {
 pub struct ListTestsArgs {
     #[command(flatten)]
     pub tests: TestFilters,
+    #[command(flatten)]
+    pub regexes: RegexSelection,
     /// List the tests of this configured profile (repeatable with --json).
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,

@@ -20,6 +20,7 @@ pub fn dispatch(
         test_path: cli.config.test_path.clone(),
         top_dir: cli.config.top_dir.clone(),
         group_regex: cli.config.group_regex.clone(),
+        parallel_class: cli.config.parallel_class,
     };
     let mut ctx = Context {
         project: &cli.here,

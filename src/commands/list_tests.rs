@@ -61,9 +61,14 @@ pub fn run(ctx: &mut Context<'_>, args: &ListTestsArgs) -> anyhow::Result<u8> {
         project: ctx.project.to_owned(),
         profiles: profiles.clone().into(),
         concurrency: 1,
-        selection: Selection {
-            filters: select::filters(&args.tests.filters)?,
-            ..Selection::default()
+        selection: {
+            let (filters, exclusions) =
+                select::regex_selection(&args.tests.filters, &args.regexes)?;
+            Selection {
+                filters,
+                exclusions,
+                ..Selection::default()
+            }
         },
         extra_args: args.tests.extra_args.clone(),
         plan: None,

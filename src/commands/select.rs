@@ -10,6 +10,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::{Context, Error};
+use crate::cli::RegexSelection;
 use crate::config::{Config, ConfiguredProfile, parse_timeout};
 use crate::model::Profile;
 use crate::runner::{IdSet, ProfileHistory, ProfileRun};
@@ -130,6 +131,27 @@ pub fn filters(patterns: &[String]) -> Result<Vec<Regex>, Error> {
             })
         })
         .collect()
+}
+
+/// The filters and exclusions of stestr's options: the filters `filters`
+/// with the `--include-list`'s regexes, and the exclusions of
+/// `--exclude-regex` and `--exclude-list`.
+pub fn regex_selection(
+    filters: &[String],
+    regexes: &RegexSelection,
+) -> Result<(Vec<Regex>, Vec<Regex>), Error> {
+    let mut included = self::filters(filters)?;
+    if let Some(path) = &regexes.include_list {
+        included.extend(regex_list(path, "--include-list")?);
+    }
+    let mut exclusions = Vec::new();
+    if let Some(pattern) = &regexes.exclude_regex {
+        exclusions.push(regex(pattern, "--exclude-regex")?);
+    }
+    if let Some(path) = &regexes.exclude_list {
+        exclusions.extend(regex_list(path, "--exclude-list")?);
+    }
+    Ok((included, exclusions))
 }
 
 /// The regular expression an option (`--exclude-regex`) gives.

@@ -84,6 +84,8 @@ pub struct Overrides {
     pub top_dir: Option<String>,
     /// Over `group_regex`, in either format.
     pub group_regex: Option<String>,
+    /// Over `parallel_class`, in either format (`group_regex` wins).
+    pub parallel_class: bool,
 }
 
 /// A profile named by the `profiles` key: `py311`, or `py312,postgres` for
@@ -180,7 +182,8 @@ impl Config {
                 },
             });
         }
-        if let Some(pattern) = &overrides.group_regex {
+        let class = overrides.parallel_class.then_some(stestr::CLASS_GROUP);
+        if let Some(pattern) = overrides.group_regex.as_deref().or(class) {
             let regex = compile_group_regex(pattern, "--group-regex").map_err(Error::GroupRegex)?;
             for settings in self.runners.iter_mut().flatten() {
                 settings.group_regex = regex.clone();

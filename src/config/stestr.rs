@@ -14,7 +14,7 @@ use crate::shell::quote;
 const SECTION: &str = "DEFAULT";
 
 /// What `parallel_class` groups by: everything up to the test's name.
-const CLASS_GROUP: &str = r"([^\.]*\.)*";
+pub(super) const CLASS_GROUP: &str = r"([^\.]*\.)*";
 
 /// A `.stestr.conf` that does not say how to find the tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +57,7 @@ pub fn settings(
     }
     let top_dir = get("top_dir").unwrap_or("./");
     let parallel_class = match get("parallel_class") {
+        _ if overrides.parallel_class => true,
         Some(value) => {
             parse_bool(value).ok_or_else(|| StestrError::ParallelClass(value.to_owned()))?
         }

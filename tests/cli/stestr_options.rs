@@ -311,19 +311,33 @@ fn group_regex_on_the_command_line_keeps_a_group_on_one_worker() {
         .collect();
     let all: Vec<&str> = ids.iter().map(String::as_str).collect();
     let project = fake_project(&all, "");
-    project
-        .testr(["--group-regex", r"fake\.g[01]\.", "run", "-j", "2"])
+    let grouped = |args: &[&str]| {
+        project.testr(args).run().success();
+        let workers = project.workers();
+        for group in ["fake.g0.", "fake.g1."] {
+            let on: std::collections::BTreeSet<&String> = workers
+                .iter()
+                .filter(|(id, _)| id.starts_with(group))
+                .map(|(_, worker)| worker)
+                .collect();
+            assert_eq!(on.len(), 1, "{args:?}: {group} on {on:?}");
+        }
+    };
+    grouped(&["--group-regex", r"fake\.g[01]\.", "run", "-j", "2"]);
+    // The class is all but the last part of an id.
+    grouped(&["run", "-j", "2", "--parallel-class"]);
+}
+
+#[test]
+fn list_selects_as_run_does_and_concurrency_zero_is_the_default() {
+    let project = fake_project(&["fake.a.pass_1", "fake.b.pass_1", "fake.c.pass_1"], "");
+    let listed = project
+        .testr(["list", "-E", "fake.b", "fake"])
         .run()
         .success();
-    let workers = project.workers();
-    for group in ["fake.g0.", "fake.g1."] {
-        let on: std::collections::BTreeSet<&String> = workers
-            .iter()
-            .filter(|(id, _)| id.starts_with(group))
-            .map(|(_, worker)| worker)
-            .collect();
-        assert_eq!(on.len(), 1, "{group} on {on:?}");
-    }
+    assert_eq!(listed.stdout(), "fake.a.pass_1\nfake.c.pass_1\n");
+    let run = project.testr(["run", "--concurrency", "0"]).run().success();
+    assert!(run.stdout().contains("Ran 3 tests"), "{}", run.stdout());
 }
 
 #[test]

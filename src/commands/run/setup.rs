@@ -64,17 +64,8 @@ impl Setup {
                 )?;
             }
         }
-        let mut filters = select::filters(&args.tests.filters)?;
-        if let Some(path) = &args.include_list {
-            filters.extend(select::regex_list(path, "--include-list")?);
-        }
-        let mut exclusions = Vec::new();
-        if let Some(pattern) = &args.exclude_regex {
-            exclusions.push(select::regex(pattern, "--exclude-regex")?);
-        }
-        if let Some(path) = &args.exclude_list {
-            exclusions.extend(select::regex_list(path, "--exclude-list")?);
-        }
+        let (mut filters, exclusions) =
+            select::regex_selection(&args.tests.filters, &args.regexes)?;
         let mut id_sets = Vec::new();
         if let Some(path) = &args.load_list {
             id_sets.push(select::load_list(path, args.load_list_json, &profiles)?);
@@ -132,8 +123,9 @@ impl Setup {
         let narrowed = args.failing || selection.is_narrowed() || loads_one;
         let concurrency = match (args.serial, args.concurrency) {
             (true, _) => 1,
-            (false, Some(n)) => usize::from(n),
-            (false, None) => select::default_concurrency(&config, ctx.project)?,
+            (false, Some(n)) if n > 0 => usize::from(n),
+            // stestr's 0: the default.
+            (false, _) => select::default_concurrency(&config, ctx.project)?,
         };
         Ok(Settled::Setup(Box::new(Setup {
             config,
