@@ -25,6 +25,9 @@
 #   oslo     oslo.utils' own tests from its sdist, beside stestr
 #   pyreal   a real pytest suite (toolz's own tests, from its sdist), beside
 #            pytest -n 2 and plain pytest
+#   repeats  `run --isolated` and `run --until-failure` on a small trivial
+#            suite (.stestr.conf), ours beside stestr: the cost of a test
+#            in a fresh process, and of one more run
 # --quick: one repetition, small suites (every row, in a few minutes).
 # --reps N: repeat every measurement N times (default 3); cells are medians.
 #
@@ -43,7 +46,7 @@ usage() {
 }
 
 BENCH_NAME=runner.sh
-BENCH_CASES="phases classic trivial pytest oslo pyreal"
+BENCH_CASES="phases classic trivial pytest oslo pyreal repeats"
 BENCH_VENV_EXTRA="pytest pytest-xdist"
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$SCRIPT_DIR/common.sh"
@@ -60,10 +63,14 @@ if ((QUICK)); then
     : "${REPS:=1}"
     TESTS=200
     TRIVIAL_TESTS=2000
+    REPEAT_TESTS=10        # trivial tests of the repeats case (one more fails on cue)
+    UNTIL_RUNS=3           # runs of its --until-failure (the last fails)
 else
     : "${REPS:=3}"
     TESTS=400
     TRIVIAL_TESTS=20000
+    REPEAT_TESTS=40
+    UNTIL_RUNS=10
 fi
 PHASES=(a-cold a-warm b a-after c)   # one sequence, each run on the same copy
 PHASE_TOOLS=(ours stestr testr)
@@ -586,6 +593,63 @@ case_pyreal() {
     done
 }
 
+# A test beside SRC's trivial ones that fails on the BENCH_UNTIL_RUNS-th
+# run counted in the file BENCH_UNTIL_COUNTER, and passes without them:
+# what ends an --until-failure after a known number of runs.
+write_until_test() {
+    cat >"$1/synth/test_until.py" <<'EOF'
+"""runner.sh's repeats case: fails on the BENCH_UNTIL_RUNS-th run."""
+import os
+import unittest
+
+
+class UntilTest(unittest.TestCase):
+    def test_until(self):
+        path = os.environ.get("BENCH_UNTIL_COUNTER")
+        if not path:
+            return
+        count = 1
+        if os.path.exists(path):
+            with open(path) as f:
+                count += int(f.read())
+        with open(path, "w") as f:
+            f.write(str(count))
+        if count >= int(os.environ["BENCH_UNTIL_RUNS"]):
+            self.fail("run %d" % count)
+EOF
+}
+
+# --isolated and --until-failure, ours (its .stestr.conf) beside stestr,
+# warm: a plain run, an isolated pass over every test, and an
+# --until-failure that fails on run UNTIL_RUNS.
+case_repeats() {
+    local src="$SUITES/gen-repeats" tool rep dir log counter
+    gen_suite "$src" --tests "$REPEAT_TESTS" --trivial
+    write_until_test "$src"
+    available_tools ours-stestr stestr
+    mkdir -p "$LOGS/repeats"
+    for tool in "${AVAILABLE[@]}"; do
+        dir="$SUITES/repeats-$tool" log="$LOGS/repeats/$tool.log"
+        say "  repeats, $tool: fresh copy, cold run"
+        fresh_copy "$tool" "$src" "$dir" "$TRIVIAL_WORKERS" "$log"
+        run_cmd "$tool" "$TRIVIAL_WORKERS" 1
+        timed repeats 0 repeats cold "$tool" "$log" "$dir" -- "${RUN[@]}"
+    done
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for tool in "${AVAILABLE[@]}"; do
+            dir="$SUITES/repeats-$tool" log="$LOGS/repeats/$tool.log" counter="$dir/until-count"
+            say "  repeats, $tool: rep $rep"
+            run_cmd "$tool" "$TRIVIAL_WORKERS" 0
+            timed repeats "$rep" repeats run "$tool" "$log" "$dir" -- "${RUN[@]}"
+            timed repeats "$rep" repeats isolated "$tool" "$log" "$dir" -- "${RUN[@]}" --isolated
+            rm -f "$counter"
+            timed repeats "$rep" repeats until-failure "$tool" "$log" "$dir" \
+                --env "BENCH_UNTIL_COUNTER=$counter" --env "BENCH_UNTIL_RUNS=$UNTIL_RUNS" -- \
+                "${RUN[@]}" --until-failure
+        done
+    done
+}
+
 # ---------------------------------------------------------------- output ----
 
 print_report() {
@@ -625,7 +689,8 @@ print_report() {
         --trivial-tests "$TRIVIAL_TESTS" --trivial-workers "$TRIVIAL_WORKERS" \
         --trivial-startup "${STARTUP[trivial]:-0}" \
         --oslo-workers "$OSLO_WORKERS" --oslo-counts "$LOGS/real-oslo.utils" \
-        --pyreal "${PYREAL_NAME:-}" --pyreal-workers "$PYREAL_WORKERS" --logs "$LOGS"
+        --pyreal "${PYREAL_NAME:-}" --pyreal-workers "$PYREAL_WORKERS" --logs "$LOGS" \
+        --repeat-tests "$((REPEAT_TESTS + 1))" --until-runs "$UNTIL_RUNS"
     if [[ -s "$LOGS/worker-balance.txt" ]]; then
         echo
         echo "Our \`Worker balance:\` lines ($LOGS/worker-balance.txt):"
@@ -662,6 +727,7 @@ main() {
     run_case pytest case_pytest
     run_case oslo case_oslo
     run_case pyreal case_pyreal
+    run_case repeats case_repeats
     print_report
 }
 

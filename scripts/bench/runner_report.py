@@ -499,6 +499,42 @@ def report_pyreal(a, results, notes):
 # ---------------------------------------------------------------- main ----
 
 
+# ---------------------------------------------------------------- repeats ----
+
+
+def per(median, count):
+    """A median wall time shared out over COUNT tests or runs."""
+    return "%.3f" % (median / count) if isinstance(median, float) else "n/a"
+
+
+def report_repeats(a, results, notes):
+    if not any(key[0] == "repeats" for key in results):
+        return
+    rows = [  # phase, label, what a unit is, how many, the exit status it ends with
+        ("run", "one run", "run", 1, 0),
+        ("isolated", "`--isolated`, %d tests" % a.repeat_tests, "test", a.repeat_tests, 0),
+        ("until-failure", "`--until-failure`, %d runs (the last fails)" % a.until_runs, "run",
+         a.until_runs, 1),
+    ]
+    out = []
+    for phase, label, unit, count, want_rc in rows:
+        ours = results.get(("repeats", "repeats", phase, "ours-stestr"))
+        stestr = results.get(("repeats", "repeats", phase, "stestr"))
+        o, s = cell(ours), cell(stestr)
+        out.append((label, spread(ours), spread(stestr), ratio(o, s),
+                    "%s s / %s" % (per(o, count), unit), "%s s / %s" % (per(s, count), unit)))
+        check_runs(notes, ours, "repeats, ours, %s" % phase, None, want_rc,
+                   os.path.join(a.logs, "repeats", "ours-stestr.log"))
+        check_runs(notes, stestr, "repeats, stestr, %s" % phase, None, want_rc,
+                   os.path.join(a.logs, "repeats", "stestr.log"))
+    print("### Repeats: `--isolated` and `--until-failure`, %d trivial tests, `.stestr.conf`"
+          % a.repeat_tests)
+    print()
+    table([("run", "l"), ("ours (s)", "r"), ("stestr (s)", "r"), ("ours/stestr", "r"),
+           ("ours per test or run", "r"), ("stestr per test or run", "r")], out)
+    print()
+
+
 def main():
     p = argparse.ArgumentParser(prog="runner_report.py")
     p.add_argument("results")
@@ -516,6 +552,8 @@ def main():
     p.add_argument("--pyreal-workers", type=int, default=2)
     p.add_argument("--logs", required=True, help="runner.sh's log dir")
     p.add_argument("--cpu-target-us", type=float, default=15.0)
+    p.add_argument("--repeat-tests", type=int, default=0, help="tests of the repeats case")
+    p.add_argument("--until-runs", type=int, default=0, help="runs of its --until-failure")
     a = p.parse_args()
     a.suites = [tuple(s.split("=", 1)) for s in a.suite]
     results = load_results(a.results)
@@ -526,6 +564,7 @@ def main():
     report_pytest(a, results, notes)
     report_oslo(a, results, notes)
     report_pyreal(a, results, notes)
+    report_repeats(a, results, notes)
     if notes:
         print("Notes:")
         print()
