@@ -9,7 +9,7 @@ use crate::harness::{Project, fake_worker, statuses_of};
 
 /// The Python of the interoperability tests: it has python-subunit and
 /// testscenarios (`.ci/run` installs them).
-fn test_python() -> String {
+pub(crate) fn test_python() -> String {
     std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 

@@ -3,6 +3,7 @@
 //! order, adding to the latest run, the repeat modes, and the global
 //! options over `.stestr.conf`'s keys.
 
+use crate::existing_projects::test_python;
 use crate::harness::{Project, fake_project, statuses_of, tests_of};
 use crate::lifecycle::Running;
 
@@ -348,11 +349,6 @@ fn test_path_and_top_dir_apply_only_to_stestr_projects() {
         .run()
         .status(3)
         .error_line(&["--test-path sets a key of .stestr.conf, but the configuration is"]);
-}
-
-/// The Python of the interoperability tests.
-fn test_python() -> String {
-    std::env::var("TESTR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
 #[test]
