@@ -248,30 +248,52 @@ fn isolated_runs_each_test_in_a_fresh_worker_as_one_run() {
 
 #[test]
 fn analyze_isolation_names_the_smallest_set_that_makes_a_test_fail() {
+    // Listed first, the check passes in listing order: it fails only in
+    // a shuffled run where both sets ran before it, which the analysis
+    // must replay in that order.
     let ids = [
+        "fake.check-a-b_1",
         "fake.pass_1",
         "fake.set-a_1",
         "fake.pass_2",
         "fake.set-c_1",
         "fake.set-b_1",
         "fake.pass_3",
-        "fake.check-a-b_1",
-        "fake.pass_4",
     ];
     let project = fake_project(&ids, "");
-    project.testr(["run", "--serial"]).run().status(1);
+    project
+        .testr(["run", "--serial", "--random", "--until-failure"])
+        .run()
+        .status(1);
+    let ran = stored_order(&project);
+    let at = ran.iter().position(|id| id == "fake.check-a-b_1").unwrap();
+    let needed: Vec<&String> = ran[..at]
+        .iter()
+        .filter(|id| id.contains(".set-a_") || id.contains(".set-b_"))
+        .collect();
+    assert_eq!(
+        needed.len(),
+        2,
+        "the failing run had both sets first: {ran:?}"
+    );
+    let stored = runs(&project);
     let analysis = project
         .testr(["run", "--analyze-isolation"])
         .run()
         .status(1);
     assert_eq!(
         analysis.stdout(),
-        "Analysing 1 failing test of run 0: each probe runs its tests on one worker, \
-         in the order they ran.\n\
-         fake.check-a-b_1: passes alone; fails after 2 of the 6 tests before it on worker-0:\n  \
-         fake.set-a_1\n  fake.set-b_1\n"
+        format!(
+            "Analysing 1 failing test of run {}: each probe runs its tests on one worker, \
+             in the order they ran.\n\
+             fake.check-a-b_1: passes alone; fails after 2 of the {at} tests before it on worker-0:\n  \
+             {}\n  {}\n",
+            stored - 1,
+            needed[0],
+            needed[1]
+        )
     );
-    assert_eq!(runs(&project), 1, "the probes are not stored");
+    assert_eq!(runs(&project), stored, "the probes are not stored");
     let failing = project.testr(["failing", "--list"]).run().status(1);
     assert_eq!(failing.stdout(), "fake.check-a-b_1\n");
 }
@@ -421,4 +443,45 @@ fn no_discover_loads_one_test_by_name_without_discovery() {
         "the worker loads only the test: {stdout}"
     );
     assert_eq!(stored_order(&project), [first]);
+}
+
+#[test]
+fn no_discover_with_a_testr_conf_selects_the_id_and_what_is_below_it() {
+    let project = fake_project(&["fake.a.pass_1", "fake.a.pass_2", "fake.ab.pass_1"], "");
+    project
+        .testr(["run", "--no-discover", "fake.a"])
+        .run()
+        .success();
+    assert_eq!(
+        project.statuses(),
+        statuses_of(&[("fake.a.pass_1", "success"), ("fake.a.pass_2", "success")])
+    );
+    let last = project.json(["last", "--json"]);
+    assert_eq!(last["run"]["partial"], true);
+}
+
+#[test]
+fn until_failure_with_isolated_repeats_isolated_passes() {
+    // Alone, the check passes every time; the counted test fails on the
+    // second pass.
+    let project = fake_project(&["fake.set-a_1", "fake.check-a_1", "fake.nth-2_x"], "");
+    let run = project
+        .testr(["run", "--isolated", "--until-failure"])
+        .run()
+        .status(1);
+    assert!(
+        run.stderr()
+            .contains("testr: --until-failure: run 2 failed; 2 runs stored"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(runs(&project), 2, "one run a pass");
+    assert_eq!(
+        project.statuses(),
+        statuses_of(&[
+            ("fake.check-a_1", "success"),
+            ("fake.nth-2_x", "fail"),
+            ("fake.set-a_1", "success"),
+        ])
+    );
 }
