@@ -18,6 +18,7 @@ use crate::runner::{IdSet, Order, Selection};
 struct Failure {
     id: String,
     profile: Profile,
+    /// Its `worker-N` tag, for messages.
     worker: String,
     before: Vec<String>,
 }
@@ -153,7 +154,11 @@ fn failures_of_latest_run(
             failures.push(Failure {
                 id: id.clone(),
                 profile: stored.profile.clone(),
-                worker: worker.clone(),
+                worker: match worker.as_str() {
+                    // A loaded stream may carry no worker tags: it is one.
+                    "" => "the run's stream".to_owned(),
+                    tag => tag.to_owned(),
+                },
                 before,
             });
         }
