@@ -10,26 +10,28 @@ use crate::exit_codes;
 /// Repeats the run (an `--isolated` pass when `isolated`); gives the exit
 /// status of the last.
 pub fn repeat(ctx: &mut Context<'_>, setup: &Setup, isolated: bool) -> anyhow::Result<u8> {
-    for count in 1_u64.. {
+    let mut count: u64 = 0;
+    loop {
+        count += 1;
         let ran = if isolated {
             isolated::pass(ctx, setup)?
         } else {
             one_run(ctx, setup)?
         };
-        if ran.stopped_by.is_some() || ran.status != exit_codes::SUCCESS {
-            let how = match ran.stopped_by {
-                Some(_) => "was stopped",
-                None => "failed",
-            };
-            let kept = count - u64::from(ran.run.is_none());
-            writeln!(
-                ctx.stderr,
-                "testr: --until-failure: run {count} {how}; {kept} runs stored"
-            )?;
-            return Ok(ran.status);
+        if ran.stopped_by.is_none() && ran.status == exit_codes::SUCCESS {
+            continue;
         }
+        let how = match ran.stopped_by {
+            Some(_) => "was stopped",
+            None => "failed",
+        };
+        let kept = count - u64::from(ran.run.is_none());
+        writeln!(
+            ctx.stderr,
+            "testr: --until-failure: run {count} {how}; {kept} runs stored"
+        )?;
+        return Ok(ran.status);
     }
-    unreachable!("a u64 counter does not run out")
 }
 
 /// One run of the repeats, stored as a run of its own.
