@@ -485,3 +485,22 @@ fn until_failure_with_isolated_repeats_isolated_passes() {
         ])
     );
 }
+
+#[test]
+fn analyze_isolation_needs_a_run_and_says_when_nothing_fails() {
+    let project = fake_project(&["fake.pass_1"], "");
+    project
+        .testr(["run", "--analyze-isolation"])
+        .run()
+        .status(3)
+        .error_line(&["no tests in repository"]);
+    project.testr(["run"]).run().success();
+    let analysis = project
+        .testr(["run", "--analyze-isolation"])
+        .run()
+        .success();
+    assert_eq!(
+        analysis.stdout(),
+        "No test of run 0 is failing: nothing to analyse.\n"
+    );
+}
