@@ -504,3 +504,18 @@ fn analyze_isolation_needs_a_run_and_says_when_nothing_fails() {
         "No test of run 0 is failing: nothing to analyse.\n"
     );
 }
+
+#[test]
+fn isolated_with_trace_shows_the_whole_pass_once() {
+    let project = fake_project(&["fake.pass_1", "fake.fail_2", "fake.pass_3"], "");
+    let run = project
+        .testr(["run", "--isolated", "--trace"])
+        .run()
+        .status(1);
+    let stdout = run.stdout();
+    for id in ["fake.pass_1", "fake.fail_2", "fake.pass_3"] {
+        assert_eq!(stdout.matches(&format!(" {id} [")).count(), 1, "{stdout}");
+    }
+    assert_eq!(stdout.matches("Totals").count(), 1, "{stdout}");
+    assert!(stdout.contains("Ran: 3 tests"), "{stdout}");
+}

@@ -1,8 +1,10 @@
 //! `run --isolated`: each selected test runs alone, in a fresh worker
 //! process of its own, one after the other; together they are stored as
-//! one run, each test added to it as it finishes.
+//! one run, each test added to it as it finishes. With `--trace`, the
+//! lines of the whole pass come at its end.
 
-use super::super::{Context, Error, list_tests, tally};
+use super::super::profile::Scope;
+use super::super::{Context, Error, list_tests, tally, trace};
 use super::setup::Setup;
 use super::{Keep, Ran, Show, once};
 use crate::exit_codes;
@@ -52,7 +54,12 @@ pub fn pass(ctx: &mut Context<'_>, setup: &Setup) -> anyhow::Result<Ran> {
             Some(run) => Keep::AddTo(run),
             None => Keep::NewRun,
         };
-        let ran = once(ctx, setup, repo, spec, keep.with(meta), Show::Results)?;
+        // A line per test comes at the end, with the pass's one Totals block.
+        let show = match setup.trace {
+            Some(_) => Show::Nothing,
+            None => Show::Results,
+        };
+        let ran = once(ctx, setup, repo, spec, keep.with(meta), show)?;
         stored = stored.or(ran.run);
         let stopped = ran.stopped_by.is_some();
         last = Some(ran);
@@ -63,7 +70,9 @@ pub fn pass(ctx: &mut Context<'_>, setup: &Setup) -> anyhow::Result<Ran> {
     let mut ran = last.expect("there was a test to run");
     if let Some(run) = stored {
         let repo = setup.repository(ctx.project)?;
-        if !setup.subunit && !ctx.quiet {
+        if let Some(options) = setup.trace {
+            trace::write_stored_run(ctx.stdout, &repo, run, &Scope::all(), options)?;
+        } else if !setup.subunit && !ctx.quiet {
             let tally = tally::Tally {
                 counts: repo.run(run)?.counts,
                 per_profile: Default::default(),
