@@ -10,6 +10,7 @@ mod dispatch;
 mod error;
 mod event;
 mod listing;
+mod order;
 mod process;
 mod python_worker;
 mod schedule;

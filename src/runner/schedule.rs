@@ -16,6 +16,7 @@ use std::time::Duration;
 use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::order;
 use super::spec::{Order, PerProfile, ProfileIndex};
 
 /// How much work, by [`weight`], a streaming worker is given ahead: enough
@@ -212,7 +213,7 @@ impl Scheduler {
         estimates: Option<&HashMap<String, i64>>,
         grouping: Grouping<'_>,
     ) {
-        let units = ordered(make_units(ids, grouping, estimates), &self.order);
+        let units = order::ordered(make_units(ids, grouping, estimates), &self.order);
         self.segments[segment].queues[profile] = Queue::new(units);
     }
 
@@ -473,42 +474,6 @@ impl Scheduler {
     }
 }
 
-/// Units in the order they are handed out.
-fn ordered(units: Vec<Unit>, order: &Order) -> Vec<Unit> {
-    match order {
-        Order::LongestFirst => {
-            let (mut unknown, mut known): (Vec<Unit>, Vec<Unit>) =
-                units.into_iter().partition(|u| u.estimate.is_none());
-            // Stable: equal estimates keep their listing order.
-            known.sort_by_key(|u| Reverse(u.estimate));
-            unknown.append(&mut known);
-            unknown
-        }
-        Order::Random { seed } => {
-            let mut units = units;
-            fastrand::Rng::with_seed(*seed).shuffle(&mut units);
-            units
-        }
-        Order::AsGiven(given) => {
-            let position: HashMap<&str, usize> = given
-                .iter()
-                .enumerate()
-                .map(|(at, id)| (id.as_str(), at))
-                .collect();
-            let mut units = units;
-            // Stable: what the list does not name keeps its listing order.
-            units.sort_by_key(|u| {
-                u.ids
-                    .iter()
-                    .filter_map(|id| position.get(id.as_str()).copied())
-                    .min()
-                    .unwrap_or(usize::MAX)
-            });
-            units
-        }
-    }
-}
-
 /// What makes tests one unit: the profile's `group_regex`, and the groups
 /// its worker named in its listing (`testr-group:NAME`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -598,42 +563,6 @@ mod tests {
             .map(|u| u.ids.join("+"))
             .collect();
         assert_eq!(order, ["c", "f", "b", "e", "d", "a"]);
-    }
-
-    fn order_of(s: &mut Scheduler) -> Vec<String> {
-        std::iter::from_fn(|| s.next(P0))
-            .map(|u| u.ids.join("+"))
-            .collect()
-    }
-
-    #[test]
-    fn a_random_order_is_a_shuffle_of_every_unit() {
-        let names: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
-        let mut s = Scheduler::with_segments(1, &[None]);
-        s.set_order(Order::Random { seed: 7 });
-        s.add(0, P0, names.clone(), None, Grouping::default());
-        let order = order_of(&mut s);
-        assert_ne!(order, names, "50 tests shuffled are not in listing order");
-        let mut sorted = order.clone();
-        sorted.sort();
-        let mut want = names.clone();
-        want.sort();
-        assert_eq!(sorted, want);
-    }
-
-    #[test]
-    fn a_given_order_is_followed_and_the_rest_comes_last() {
-        let e = estimates(&[("a", 10), ("b", 30)]);
-        let mut s = Scheduler::with_segments(1, &[None]);
-        s.set_order(Order::AsGiven(ids(&["c", "a", "b"])));
-        s.add(
-            0,
-            P0,
-            ids(&["a", "b", "c", "d"]),
-            Some(&e),
-            Grouping::default(),
-        );
-        assert_eq!(order_of(&mut s), ["c", "a", "b", "d"]);
     }
 
     #[test]
