@@ -25,30 +25,28 @@ use crate::repo::{Repository, RunEnd, RunMeta};
 use crate::report::{Progress, write_balance, write_segments};
 use crate::runner::{self, RunEvent, RunReport, RunSpec, StopSignal};
 use crate::shell;
-use setup::{Settled, Setup};
+use setup::{Mode, Settled, Setup};
 
 pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
     let setup = match Setup::from_args(ctx, args)? {
         Settled::Setup(setup) => setup,
         Settled::NothingFailing => return Ok(exit_codes::SUCCESS),
     };
-    if args.analyze_isolation {
-        return isolation::analyze(ctx, &setup);
-    }
-    let status = if args.until_failure {
-        until_failure::repeat(ctx, &setup, args.isolated)?
-    } else if args.isolated {
-        isolated::pass(ctx, &setup)?.status
-    } else {
-        let repo = setup.repository(ctx.project)?;
-        let keep = if args.combine {
-            Keep::AddTo(setup.latest_run(&repo)?)
-        } else {
-            Keep::NewRun
-        };
-        let spec = setup.spec(ctx.project, Some(&repo))?;
-        let meta = setup.meta(ctx, setup.partial);
-        once(ctx, &setup, repo, spec, keep.with(meta), Show::Everything)?.status
+    let status = match setup.mode {
+        Mode::AnalyzeIsolation => return isolation::analyze(ctx, &setup),
+        Mode::UntilFailure { isolated } => until_failure::repeat(ctx, &setup, isolated)?,
+        Mode::Isolated => isolated::pass(ctx, &setup)?.status,
+        Mode::Once { combine } => {
+            let repo = setup.repository(ctx.project)?;
+            let keep = if combine {
+                Keep::AddTo(setup.latest_run(&repo)?)
+            } else {
+                Keep::NewRun
+            };
+            let spec = setup.spec(ctx.project, Some(&repo))?;
+            let meta = setup.meta(ctx, setup.partial);
+            once(ctx, &setup, repo, spec, keep.with(meta), Show::Everything)?.status
+        }
     };
     if args.slowest && !is_stopped(status) {
         let slowest = SlowestArgs {

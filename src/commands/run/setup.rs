@@ -19,6 +19,7 @@ use crate::shell;
 
 /// The settled command line of a `testr run`.
 pub struct Setup {
+    pub mode: Mode,
     pub config: Config,
     /// The chosen profiles, without their history (each run reads it).
     pub profiles: Vec<ProfileRun>,
@@ -37,6 +38,32 @@ pub struct Setup {
     /// `--trace` (and stestr's spellings): a line per test.
     pub trace: Option<TraceOptions>,
     pub junit: Option<PathBuf>,
+}
+
+/// How many runs a `testr run` makes, and where they go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One run, stored as a new run or added to the latest (`--combine`).
+    Once { combine: bool },
+    /// Runs (each an isolated pass when `isolated`) until one fails.
+    UntilFailure { isolated: bool },
+    /// Each test alone, stored as one run.
+    Isolated,
+    /// Probes of the latest run's failures, stored nowhere.
+    AnalyzeIsolation,
+}
+
+impl Mode {
+    fn of(args: &RunArgs) -> Mode {
+        match (args.analyze_isolation, args.until_failure, args.isolated) {
+            (true, _, _) => Mode::AnalyzeIsolation,
+            (false, true, isolated) => Mode::UntilFailure { isolated },
+            (false, false, true) => Mode::Isolated,
+            (false, false, false) => Mode::Once {
+                combine: args.combine,
+            },
+        }
+    }
 }
 
 /// What `Setup::from_args` found.
@@ -128,6 +155,7 @@ impl Setup {
             (false, _) => select::default_concurrency(&config, ctx.project)?,
         };
         Ok(Settled::Setup(Box::new(Setup {
+            mode: Mode::of(args),
             config,
             profiles,
             selection,
