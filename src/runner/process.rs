@@ -48,6 +48,18 @@ pub struct Launch<'a> {
     pub env: &'a [(&'a str, String)],
     /// Whether it reads test ids from stdin (a worker) or nothing.
     pub stdin: bool,
+    pub priority: Priority,
+}
+
+/// How much of the CPU a process gets when the run's processes want more
+/// than there is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// As testr's own.
+    Normal,
+    /// Less (`nice` 10): work off the run's critical path, done with what
+    /// the others leave idle.
+    Background,
 }
 
 const READ_SIZE: usize = 64 * 1024;
@@ -76,6 +88,9 @@ pub fn spawn(
     // On Linux it dies with testr (through the shell it runs in, if the
     // shell `exec`s it); the watchdog of [`ProcessGroups`] kills its group.
     super::unix::die_with_parent(&mut command);
+    if launch.priority == Priority::Background {
+        super::unix::lower_priority(&mut command);
+    }
     for (key, value) in launch.env {
         command.env(key, value);
     }

@@ -374,6 +374,8 @@ fn opaque_project(tests: &[&str], strict: bool) -> Project {
         format!(
             r#"import os, subprocess, sys, time
 tests = open("tests.txt").read().split()
+with open("niceness-" + sys.argv[1].lstrip("-"), "a") as niceness:
+    niceness.write("%d\n" % os.nice(0))
 if sys.argv[1] == "--list":
     if os.path.exists("list-waits"):
         for _ in range(600):
@@ -458,4 +460,24 @@ fn a_narrowed_run_runs_ahead_on_what_it_selects_only() {
         project.statuses(),
         statuses_of(&[("a.pass_1", "success"), ("a.pass_2", "success")])
     );
+}
+
+#[test]
+fn a_listing_beside_batches_running_ahead_yields_the_cpu_to_them() {
+    let project = opaque_project(&["a.pass_1", "a.pass_2"], false);
+    let niceness = |of: &str| -> Vec<i32> {
+        let path = project.path().join(format!("niceness-{of}"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        text.lines().map(|l| l.parse().unwrap()).collect()
+    };
+    // The first run waits for its listing: it runs as the batches do.
+    project.testr(["run", "-j", "1"]).run().success();
+    let (listing, batch) = (niceness("list"), niceness("load-list"));
+    assert_eq!(listing, batch);
+    // The next runs ahead of it: the listing only checks what the batch
+    // runs, and gives way to it.
+    project.testr(["run", "-j", "1"]).run().success();
+    let (listing, batch) = (niceness("list"), niceness("load-list"));
+    assert_eq!(listing, [(batch[0] + 10).min(19)], "batch {batch:?}");
 }

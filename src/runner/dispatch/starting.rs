@@ -16,7 +16,7 @@ use crate::runner::assigned::Assignments;
 use crate::runner::command::{self, Ids, Substitutions};
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
-use crate::runner::process::{self, Child, ProcessId};
+use crate::runner::process::{self, Child, Priority, ProcessId};
 use crate::runner::schedule::Unit;
 use crate::runner::spec::ProfileIndex;
 use crate::subunit::Decoder;
@@ -40,11 +40,11 @@ impl Dispatcher {
             };
             let can_list = classic.list_option.is_some();
             if can_select(&classic) || (self.mode == Mode::List && can_list) {
-                self.spawn(profile, Kind::Lister, None, None)?;
                 self.profiles[profile].listing = match self.run_ahead(profile) {
                     Some(ahead) => ListingState::RunningAhead(ahead),
                     None => ListingState::Running,
                 };
+                self.spawn(profile, Kind::Lister, None, None)?;
             } else if self.spec.selection.is_narrowed()
                 || self.spec.plan.is_some()
                 || self.mode == Mode::List
@@ -276,11 +276,23 @@ impl Dispatcher {
                     .into_owned(),
             ),
         ];
+        // A listing beside batches running ahead of it only checks what
+        // they run: their start-up goes first.
+        let checks_ahead = kind == Kind::Lister
+            && matches!(
+                self.profiles[profile].listing,
+                ListingState::RunningAhead(_)
+            );
         let launch = process::Launch {
             command: &command,
             dir: &self.spec.project,
             env: &env,
             stdin: kind == Kind::Worker,
+            priority: if checks_ahead {
+                Priority::Background
+            } else {
+                Priority::Normal
+            },
         };
         let (id, Child { pid, stdin }) =
             self.processes
