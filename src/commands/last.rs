@@ -8,6 +8,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::profile::{self, Choice, Scope};
+use super::replay::replay_run;
 use super::{Context, Error, trace};
 use crate::cli::LastArgs;
 use crate::collect::Collected;
@@ -270,29 +271,5 @@ fn write_run_as_subunit(
         Ok(())
     })?;
     writer.flush()?;
-    Ok(())
-}
-
-/// Calls `each` with the results of `run` in scope and the output that
-/// came between them, in the order the run's streams gave them.
-pub(super) fn replay_run(
-    repo: &Repository,
-    run: RunId,
-    scope: &Scope,
-    mut each: impl FnMut(Collected) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut outputs = repo.run_outputs(run)?.into_iter().peekable();
-    repo.for_each_result(run, false, |stored| {
-        while let Some((_, output)) = outputs.next_if(|(before, _)| *before <= stored.seq) {
-            each(Collected::Output(output))?;
-        }
-        if scope.covers(&stored.profile) {
-            each(Collected::Test(stored.result))?;
-        }
-        anyhow::Ok(())
-    })?;
-    for (_, output) in outputs {
-        each(Collected::Output(output))?;
-    }
     Ok(())
 }

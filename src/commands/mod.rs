@@ -12,6 +12,7 @@ mod last;
 mod list_tests;
 mod load;
 mod profile;
+mod replay;
 mod run;
 mod select;
 mod slowest;

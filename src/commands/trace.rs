@@ -3,8 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::last::replay_run;
 use super::profile::Scope;
+use super::replay::replay_run;
 use crate::cli::{ColorChoice, TraceArgs};
 use crate::collect::Collected;
 use crate::model::RunId;
