@@ -16,6 +16,7 @@ mod python_worker;
 mod schedule;
 mod spec;
 mod startup;
+mod unit;
 mod unix;
 
 pub use dispatch::LISTING_DONE;

@@ -6,8 +6,8 @@ use std::cmp::Reverse;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::schedule::Unit;
 use super::spec::Order;
+use super::unit::Unit;
 
 /// Units in the order they are handed out.
 pub fn ordered(units: Vec<Unit>, order: &Order) -> Vec<Unit> {

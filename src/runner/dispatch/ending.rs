@@ -12,7 +12,7 @@ use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, StopSignal};
 use crate::runner::listing::Listing;
 use crate::runner::process;
-use crate::runner::schedule::make_units;
+use crate::runner::unit::make_units;
 
 /// The attachment that says why testr failed a test itself.
 const EXPLANATION: &str = "testr";

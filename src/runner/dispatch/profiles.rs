@@ -7,8 +7,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::phase::Process;
 use crate::runner::listing::Listing;
-use crate::runner::schedule::Grouping;
 use crate::runner::spec::ProfileRun;
+use crate::runner::unit::Grouping;
 
 pub(super) enum ListingState {
     NotStarted,

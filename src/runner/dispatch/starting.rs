@@ -17,8 +17,8 @@ use crate::runner::command::{self, Ids, Substitutions};
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
 use crate::runner::process::{self, Child, Priority, ProcessId};
-use crate::runner::schedule::Unit;
 use crate::runner::spec::ProfileIndex;
+use crate::runner::unit::Unit;
 use crate::subunit::Decoder;
 
 /// A streaming worker is started for a profile that already has one only
