@@ -77,8 +77,11 @@ impl Dispatcher {
         // A worker that tears fixtures down by its next test knows it
         // before the test it runs ends: its fixtures live as long as in a
         // serial run. That next test waits behind the running one, whatever
-        // either is expected to take.
-        let next_owed = |unstarted: usize| process.wants_next && unstarted == 0;
+        // either is expected to take, unless another worker is free to
+        // start it sooner (at the start of a run, while workers list).
+        let keeps_next =
+            process.wants_next && unstarted == 0 && self.processes.waiting_workers_of(profile) == 0;
+        let next_owed = |unstarted: usize| keeps_next && unstarted == 0;
         // Refilled below half the lookahead, up to all of it: a worker on
         // tiny tests gets its ids in a few writes, not one per test.
         let refill =
