@@ -301,3 +301,38 @@ fn a_module_fixture_lives_while_the_next_test_needs_it_whatever_the_tests_take()
         assert_eq!(project.statuses().len(), 3, "{run} run");
     }
 }
+
+#[test]
+fn a_long_test_is_not_held_behind_another_while_a_worker_is_still_collecting() {
+    if !has_pytest() {
+        return;
+    }
+    // worker-1 takes longer to collect: worker-0 starts the first test
+    // while it lists. The second test must wait for worker-1, not queue
+    // behind the first on worker-0.
+    let project = Project::empty();
+    project.write(
+        "conftest.py",
+        "import os, time\n\
+         def pytest_collection_finish(session):\n\
+         \x20   if os.environ.get('TESTR_WORKER') == '1':\n\
+         \x20       time.sleep(0.5)\n",
+    );
+    project.write(
+        "test_long.py",
+        "import time\n\
+         def test_one(): time.sleep(1.5)\n\
+         def test_two(): time.sleep(1.5)\n",
+    );
+    project.testr(["init", "--pytest"]).run().success();
+    project
+        .testr(["run", "--concurrency", "2"])
+        .command_env("PYTHON", test_python())
+        .run()
+        .success();
+    let workers = project.workers();
+    assert_ne!(
+        workers["test_long.py::test_one"], workers["test_long.py::test_two"],
+        "{workers:?}"
+    );
+}
