@@ -655,3 +655,29 @@ fn a_worker_that_exits_non_zero_at_the_end_adds_process_returncode() {
         expected(&[("fake.pass_1", "success"), ("process-returncode", "fail")])
     );
 }
+
+#[test]
+fn no_more_workers_start_at_once_than_there_are_cpus() {
+    // Starting a worker is CPU-bound: more at once than CPUs only delays
+    // them all. Each logs its start, then that it is about to list.
+    let ids: Vec<String> = (0..8).map(|i| format!("fake.pass_{i}")).collect();
+    let project = Project::with_config(format!(
+        "[DEFAULT]\nworker_command=echo start >> starts.log; sleep 0.2; \
+         echo listed >> starts.log; exec python3 {} --worker {}\n",
+        fake_worker().display(),
+        ids.join(" ")
+    ));
+    project.testr(["run", "--concurrency", "8"]).run().success();
+    let log = std::fs::read_to_string(project.path().join("starts.log")).unwrap();
+    let (mut starting, mut most) = (0_i32, 0_i32);
+    for line in log.lines() {
+        starting += if line == "start" { 1 } else { -1 };
+        most = most.max(starting);
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
+    assert!(
+        most <= cpus,
+        "{most} starting at once on {cpus} CPUs:\n{log}"
+    );
+    assert!(log.lines().filter(|l| *l == "start").count() > 1, "{log}");
+}

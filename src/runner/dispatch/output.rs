@@ -61,6 +61,9 @@ impl Dispatcher {
         if let Some(listing) = listed {
             if !self.profiles[profile].listing.is_done() {
                 self.listed(profile, listing)?;
+            } else {
+                // A worker has started: another may start in its place.
+                self.fill_slots()?;
             }
         }
         self.maybe_advance()

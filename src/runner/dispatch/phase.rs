@@ -133,6 +133,11 @@ impl Process {
         self.exit.is_some() && self.open_pipes == 0
     }
 
+    /// Whether it is still sending its listing.
+    pub(super) fn is_listing(&self) -> bool {
+        matches!(self.phase, Phase::Listing(_))
+    }
+
     /// Whether it is a worker taking tests.
     pub(super) fn is_running(&self) -> bool {
         matches!(self.phase, Phase::Running(_))

@@ -84,6 +84,13 @@ impl Registry {
     }
 
     /// The workers of `profile` that hold no tests (listing, or idle).
+    /// Workers of any profile still starting: not listed yet.
+    pub(super) fn starting_workers(&self) -> usize {
+        self.values()
+            .filter(|p| p.kind == Kind::Worker && p.is_listing())
+            .count()
+    }
+
     pub(super) fn waiting_workers_of(&self, profile: ProfileIndex) -> usize {
         self.values()
             .filter(|p| {

@@ -111,6 +111,12 @@ impl Dispatcher {
         };
         match self.spec.profiles[profile].launch().clone() {
             Launch::Worker { .. } => {
+                // A worker's start-up (the interpreter, imports, collecting
+                // the tests) is CPU-bound: more at once than there are CPUs
+                // only make each later, and the first test with them.
+                if self.processes.starting_workers() >= cpus() {
+                    return Ok(());
+                }
                 if matches!(self.profiles[profile].listing, ListingState::NotStarted) {
                     self.profiles[profile].listing = ListingState::Running;
                 }
@@ -376,8 +382,11 @@ impl Dispatcher {
 /// listed: twice the CPUs, and at least 4. More could each pay a start-up
 /// for nothing; fewer would make the rest of a cold run wait one.
 fn unlisted_workers() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (2 * cpus).max(4)
+    (2 * cpus()).max(4)
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Whether a classic command can list tests and run chosen ones.
