@@ -103,7 +103,8 @@ fn batch_share(remaining: i64, free: usize, workers: usize, startup: Option<Dura
     }
 }
 
-fn nanos(duration: Duration) -> i64 {
+/// A duration in the scheduler's nanoseconds, saturating.
+pub fn nanos(duration: Duration) -> i64 {
     duration.as_nanos().min(i64::MAX as u128) as i64
 }
 
@@ -469,17 +470,10 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::unit::tests::{estimates, ids};
 
     const P0: ProfileIndex = ProfileIndex::nth(0);
     const P1: ProfileIndex = ProfileIndex::nth(1);
-
-    fn ids(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn estimates(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
 
     #[test]
     fn unknown_first_then_longest_first() {

@@ -73,14 +73,16 @@ pub fn make_units(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn ids(names: &[&str]) -> Vec<String> {
+    /// Test ids from names (also for the scheduler's tests).
+    pub(in crate::runner) fn ids(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
 
-    fn estimates(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
+    /// Estimates by id (also for the scheduler's tests).
+    pub(in crate::runner) fn estimates(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
     }
 

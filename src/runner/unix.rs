@@ -130,42 +130,19 @@ pub fn die_with_parent(command: &mut tokio::process::Command) {
 #[cfg(not(target_os = "linux"))]
 pub fn die_with_parent(_command: &mut tokio::process::Command) {}
 
-/// Starts the process at `nice` 10 above testr's, so that the CPU goes to
-/// the run's other processes first.
+/// Starts the process at `nice` 10 above testr's (at most 19), so that the
+/// CPU goes to the run's other processes first.
 pub fn lower_priority(command: &mut tokio::process::Command) {
-    // SAFETY: the closure runs between fork and exec, and calls only
-    // getpriority and setpriority, which are async-signal-safe, and
-    // allocates nothing.
+    // SAFETY: the closure runs between fork and exec, and makes one system
+    // call through nice, which allocates nothing and takes no lock.
     unsafe {
         command.pre_exec(|| {
-            // -1 is also a valid priority: errno tells an error apart.
-            *errno() = 0;
-            let current = libc::getpriority(libc::PRIO_PROCESS as _, 0);
-            if current == -1 && *errno() != 0 {
-                return Ok(());
-            }
             // Best effort: a process that keeps its priority only runs
             // sooner than it needs to.
-            libc::setpriority(
-                libc::PRIO_PROCESS as _,
-                0,
-                current.saturating_add(10).min(19),
-            );
+            libc::nice(10);
             Ok(())
         });
     }
-}
-
-#[cfg(target_os = "linux")]
-fn errno() -> &'static mut libc::c_int {
-    // SAFETY: the thread's own errno, valid for as long as the thread.
-    unsafe { &mut *libc::__errno_location() }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn errno() -> &'static mut libc::c_int {
-    // SAFETY: the thread's own errno, valid for as long as the thread.
-    unsafe { &mut *libc::__error() }
 }
 
 fn signal_group(pid: i32, signal: libc::c_int) {

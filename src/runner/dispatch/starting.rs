@@ -17,6 +17,7 @@ use crate::runner::command::{self, Ids, Substitutions};
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
 use crate::runner::process::{self, Child, Priority, ProcessId};
+use crate::runner::schedule::nanos;
 use crate::runner::spec::ProfileIndex;
 use crate::runner::unit::Unit;
 use crate::subunit::Decoder;
@@ -217,11 +218,10 @@ impl Dispatcher {
             .map(|p| {
                 let starting = match startup {
                     Some(startup) if p.awaiting_first_test => {
-                        startup.saturating_sub(p.spawned_at.elapsed())
+                        nanos(startup.saturating_sub(p.spawned_at.elapsed()))
                     }
-                    _ => Duration::ZERO,
+                    _ => 0,
                 };
-                let starting = i64::try_from(starting.as_nanos()).unwrap_or(i64::MAX);
                 p.assigned.held().nanos(cost).saturating_add(starting)
             })
             .collect()
