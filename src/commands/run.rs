@@ -36,17 +36,7 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         Mode::AnalyzeIsolation => return isolation::analyze(ctx, &setup),
         Mode::UntilFailure { isolated } => until_failure::repeat(ctx, &setup, isolated)?,
         Mode::Isolated => isolated::pass(ctx, &setup)?.status,
-        Mode::Once { combine } => {
-            let repo = setup.repository(ctx.project)?;
-            let keep = if combine {
-                Keep::AddTo(setup.latest_run(&repo)?)
-            } else {
-                Keep::NewRun
-            };
-            let spec = setup.spec(ctx.project, Some(&repo))?;
-            let meta = setup.meta(ctx, setup.partial);
-            once(ctx, &setup, repo, spec, keep.with(meta), Show::Everything)?.status
-        }
+        Mode::Once { combine } => whole_run(ctx, &setup, combine)?.status,
     };
     if args.slowest && !is_stopped(status) {
         let slowest = SlowestArgs {
@@ -60,6 +50,20 @@ pub fn run(ctx: &mut Context<'_>, args: &RunArgs) -> anyhow::Result<u8> {
         super::slowest::run(ctx, &slowest)?;
     }
     Ok(status)
+}
+
+/// The selected tests run once, shown whole, as a new run or (`combine`)
+/// added to the latest.
+fn whole_run(ctx: &mut Context<'_>, setup: &Setup, combine: bool) -> anyhow::Result<Ran> {
+    let repo = setup.repository(ctx.project)?;
+    let keep = if combine {
+        Keep::AddTo(setup.latest_run(&repo)?)
+    } else {
+        Keep::NewRun
+    };
+    let spec = setup.spec(ctx.project, Some(&repo))?;
+    let meta = setup.meta(ctx, setup.partial);
+    once(ctx, setup, repo, spec, keep.with(meta), Show::Everything)
 }
 
 /// Where a run's results go.

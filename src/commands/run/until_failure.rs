@@ -4,7 +4,7 @@
 
 use super::super::Context;
 use super::setup::Setup;
-use super::{Keep, Ran, Show, isolated, once};
+use super::{isolated, whole_run};
 use crate::exit_codes;
 
 /// Repeats the run (an `--isolated` pass when `isolated`); gives the exit
@@ -16,7 +16,7 @@ pub fn repeat(ctx: &mut Context<'_>, setup: &Setup, isolated: bool) -> anyhow::R
         let ran = if isolated {
             isolated::pass(ctx, setup)?
         } else {
-            one_run(ctx, setup)?
+            whole_run(ctx, setup, false)?
         };
         if ran.stopped_by.is_none() && ran.status == exit_codes::SUCCESS {
             continue;
@@ -32,19 +32,4 @@ pub fn repeat(ctx: &mut Context<'_>, setup: &Setup, isolated: bool) -> anyhow::R
         )?;
         return Ok(ran.status);
     }
-}
-
-/// One run of the repeats, stored as a run of its own.
-fn one_run(ctx: &mut Context<'_>, setup: &Setup) -> anyhow::Result<Ran> {
-    let repo = setup.repository(ctx.project)?;
-    let spec = setup.spec(ctx.project, Some(&repo))?;
-    let meta = setup.meta(ctx, setup.partial);
-    once(
-        ctx,
-        setup,
-        repo,
-        spec,
-        Keep::NewRun.with(meta),
-        Show::Everything,
-    )
 }
